@@ -1,0 +1,93 @@
+# Sverka: every set-up step the two Quick-start commands need, idempotent.
+#   make demo   - install what is missing, generate a sample inbox, run verify_documents
+#                 through Airflow on the embedded defaults, print the verdict table
+#   make test   - the same set-up, then the whole test suite
+#   make airflow - the Airflow UI (airflow standalone) on the demo's data
+#   make bench   - benchmark figures
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(CURDIR)
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+STAMPS := $(ROOT)/.make
+DEMO := $(ROOT)/.demo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OS_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core python3-venv
+
+export AIRFLOW_HOME := $(ROOT)/.airflow
+export AIRFLOW_CONFIG := $(ROOT)/airflow.cfg
+export AIRFLOW__CORE__DAGS_FOLDER := $(ROOT)/dags
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(ROOT)/.airflow/airflow.db
+export SVERKA_DATABASE_URL := sqlite:///$(DEMO)/sverka.sqlite
+export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help demo test airflow bench lint setup os-packages venv clean
+
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+# ---------------------------------------------------------------- set-up
+
+os-packages: $(STAMPS)/os
+$(STAMPS)/os:
+	@mkdir -p $(STAMPS)
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx rus \
+	    && fc-list 2>/dev/null | grep -qi dejavu && $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	  echo "OS packages: already installed"; \
+	else \
+	  echo "OS packages: installing $(OS_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(OS_PACKAGES); \
+	fi
+	@touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml | $(STAMPS)/os
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: venv
+
+$(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
+	@mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 \
+	  || { tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
+
+# ---------------------------------------------------------------- the two commands
+
+demo: setup $(AIRFLOW_HOME)/airflow.db
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/python -m fixtures generate $(DEMO)/sample --seed 7
+	@echo "Running the verify_documents DAG through Airflow (airflow dags test)..."
+	$(BIN)/airflow dags test verify_documents \
+	  -c '{"inbox": "file://$(DEMO)/sample/inbox", "registry_csv": "$(DEMO)/sample/registry.csv", "today": "2026-11-21"}' \
+	  > $(DEMO)/dag-run.log 2>&1 || { tail -40 $(DEMO)/dag-run.log; exit 1; }
+	@grep -E "state=|DagRun Finished|dagrun" $(DEMO)/dag-run.log | tail -2 || true
+	$(BIN)/sverka show $(DEMO)/store/verdicts
+	@echo "Verdict JSON (masked, as the portal reads it): $(DEMO)/store/verdicts/<submission_id>/"
+	@echo "Verdict database (SQLite, full values):      $(DEMO)/sverka.sqlite"
+	@echo "Airflow log of this run:                      $(DEMO)/dag-run.log"
+	@echo "Open the Airflow UI on the same data:         make airflow  (http://127.0.0.1:8080)"
+
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# ---------------------------------------------------------------- more
+
+airflow: setup $(AIRFLOW_HOME)/airflow.db
+	$(BIN)/airflow standalone
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(DEMO) $(AIRFLOW_HOME) $(STAMPS) .airflow-test

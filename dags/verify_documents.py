@@ -1,0 +1,87 @@
+"""
+### verify_documents
+
+Verifies every submission in an inbox (a folder or an S3 prefix) and publishes one
+verdict per document — masked JSON to the object store at
+`verdicts/<submission_id>/<document_id>.json`, full rows to the verdict database.
+
+**Trigger** manually or through the REST API with a conf:
+
+```json
+{"inbox": "s3://uploads/inbox/", "submissions": ["A-2026-000123"],
+ "registry_csv": null, "today": null}
+```
+`inbox` is required; `submissions` limits the run to some submissions; `registry_csv`
+loads that export as the current registry snapshot first (otherwise the snapshot that
+`sync_registry` keeps current is used); `today` fixes the check date.
+
+**Tasks**: `load_registry` → `plan_batches` (whole submissions, about 25 documents a
+batch) → `verify_batch` (mapped; the task label names the submissions) → `summarise`.
+
+**When a task fails**: a document that cannot be processed never fails the task — it
+gets a `review` verdict with `PROCESSING_ERROR`. A failing `verify_batch` means the
+database or object store was unreachable while publishing; the task retries and
+publishing is idempotent, so clearing it is always safe. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from sverka import batches
+
+VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
+
+
+@dag(
+    dag_id="verify_documents",
+    schedule=None,
+    catchup=False,
+    max_active_runs=4,
+    tags=["sverka", "verification"],
+    doc_md=__doc__,
+    default_args={"owner": "sverka", "retries": 2, "retry_delay": timedelta(seconds=30),
+                  "retry_exponential_backoff": True},
+    params={
+        "inbox": Param("", type="string", description="folder, file:// or s3:// inbox"),
+        "registry_csv": Param(None, type=["null", "string"]),
+        "today": Param(None, type=["null", "string"], format="date"),
+        "submissions": Param(None, type=["null", "array"]),
+    },
+)
+def verify_documents() -> None:
+    @task
+    def request_from_conf(params: dict | None = None) -> dict:
+        values = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        return batches.RunRequest.model_validate(values).model_dump(mode="json")
+
+    @task
+    def load_registry(request: dict) -> dict:
+        return batches.load_registry(batches.RunRequest.model_validate(request))
+
+    @task
+    def plan_batches(request: dict, registry: dict) -> list[dict]:
+        plan = batches.plan_batches(batches.RunRequest.model_validate(request))
+        return [{"batch": b.model_dump(mode="json"), "request": request} for b in plan]
+
+    @task(map_index_template="{{ batch_label }}", outlets=[VERDICTS],
+          execution_timeout=timedelta(minutes=30))
+    def verify_batch(work: dict) -> dict:
+        batch = batches.Batch.model_validate(work["batch"])
+        get_current_context()["batch_label"] = batch.label
+        request = batches.RunRequest.model_validate(work["request"])
+        return batches.run_batch(batch, request).model_dump(mode="json")
+
+    @task
+    def summarise(outcomes: list[dict]) -> dict:
+        total = batches.combine([batches.BatchOutcome.model_validate(o) for o in outcomes])
+        return total.model_dump(mode="json")
+
+    request = request_from_conf()
+    registry = load_registry(request)
+    summarise(verify_batch.expand(work=plan_batches(request, registry)))
+
+
+verify_documents()

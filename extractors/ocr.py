@@ -1,0 +1,126 @@
+"""OCR with Tesseract, behind one small wrapper so tests can inject failures.
+
+Pages are read once in Russian with word boxes; lines that look like an MRZ are then
+re-read from their own crop with the Latin model and an MRZ character whitelist, which
+is what keeps `<` and Latin letters from turning into Cyrillic look-alikes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytesseract
+
+from extractors.pages import Page
+from extractors.text import DocumentText, find_mrz_lines
+from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
+from sverka.models import FieldSource
+
+# One Tesseract per core: its own OpenMP threads only fight the worker pool.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+_MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+_MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    confidence: float  # 0..1, mean over words
+    box: tuple[int, int, int, int]  # left, top, width, height
+
+
+class Tesseract:
+    """Runs the tesseract binary through pytesseract with a time limit per call."""
+
+    def __init__(self, languages: str = "rus", timeout_seconds: float = 60.0) -> None:
+        self.languages = languages
+        self.timeout_seconds = timeout_seconds
+
+    def read_lines(self, image: np.ndarray, *, psm: int = 3, lang: str | None = None,
+                   whitelist: str | None = None) -> list[OcrLine]:
+        config = f"--psm {psm}"
+        if whitelist:
+            config += f" -c tessedit_char_whitelist={whitelist}"
+        data = self._call(pytesseract.image_to_data, image, lang=lang or self.languages,
+                          config=config, output_type=pytesseract.Output.DICT)
+        return _group_lines(data)
+
+    def _call(self, func, image, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
+        try:
+            return func(image, timeout=self.timeout_seconds, **kwargs)
+        except pytesseract.TesseractNotFoundError as exc:
+            raise OcrUnavailable("tesseract is not installed or not on PATH") from exc
+        except RuntimeError as exc:
+            if "timeout" in str(exc).lower():
+                raise OcrTimeout(f"tesseract took longer than {self.timeout_seconds}s") from exc
+            raise OcrFailed(str(exc)[:200]) from exc
+        except pytesseract.TesseractError as exc:
+            raise OcrFailed(str(exc)[:200]) from exc
+
+
+def _group_lines(data: dict) -> list[OcrLine]:
+    lines: dict[tuple[int, int, int, int], list[int]] = {}
+    for i, word in enumerate(data["text"]):
+        if word and word.strip() and float(data["conf"][i]) >= 0:
+            key = (data["page_num"][i], data["block_num"][i], data["par_num"][i],
+                   data["line_num"][i])
+            lines.setdefault(key, []).append(i)
+    result = []
+    for indices in lines.values():
+        left = min(data["left"][i] for i in indices)
+        top = min(data["top"][i] for i in indices)
+        right = max(data["left"][i] + data["width"][i] for i in indices)
+        bottom = max(data["top"][i] + data["height"][i] for i in indices)
+        text = " ".join(data["text"][i].strip() for i in indices)
+        confidence = sum(float(data["conf"][i]) for i in indices) / len(indices) / 100
+        result.append(OcrLine(text=text, confidence=confidence,
+                              box=(left, top, right - left, bottom - top)))
+    return result
+
+
+def read_document_text(pages: list[Page], ocr: Tesseract) -> DocumentText:
+    """Page images -> the document's text lines, MRZ lines re-read, mean confidence."""
+    all_lines: list[str] = []
+    mrz_lines: list[str] = []
+    weighted, weight = 0.0, 0
+    for page in pages:
+        if page.image is None:
+            continue
+        gray = cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY)
+        lines = ocr.read_lines(gray)
+        for line in lines:
+            all_lines.append(line.text)
+            weighted += line.confidence * len(line.text)
+            weight += len(line.text)
+        mrz_lines.extend(_reread_mrz(gray, lines, ocr))
+    confidence = weighted / weight if weight else 0.0
+    return DocumentText(lines=all_lines, mrz_lines=mrz_lines, source=FieldSource.OCR,
+                        ocr_confidence=confidence)
+
+
+def _reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[str]:
+    candidates = [ln for ln in lines if _MRZ_HINT.search(ln.text.replace(" ", ""))]
+    if not candidates:
+        return []
+    # The MRZ is a block of two lines: crop around all candidates at once.
+    left = min(ln.box[0] for ln in candidates)
+    top = min(ln.box[1] for ln in candidates)
+    right = max(ln.box[0] + ln.box[2] for ln in candidates)
+    bottom = max(ln.box[1] + ln.box[3] for ln in candidates)
+    pad = max(10, (bottom - top) // 3)
+    height, width = gray.shape[:2]
+    crop = gray[max(0, top - pad):min(height, bottom + pad),
+                max(0, left - 2 * pad):min(width, right + 2 * pad)]
+    reread = ocr.read_lines(crop, psm=6, lang="eng", whitelist=_MRZ_WHITELIST)
+    return [ln.text.replace(" ", "") for ln in reread if len(ln.text.replace(" ", "")) >= 30]
+
+
+def text_layer_document(lines: list[str]) -> DocumentText:
+    """Text-layer lines -> DocumentText, with MRZ lines picked out of the text itself."""
+    return DocumentText(lines=lines, mrz_lines=find_mrz_lines(lines),
+                        source=FieldSource.TEXT_LAYER, ocr_confidence=None)

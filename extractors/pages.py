@@ -1,0 +1,105 @@
+"""Pages: turn an accepted file into page images and/or text-layer lines.
+
+A PDF with a real text layer is read with pdfplumber and never rendered (fast, exact);
+a scanned PDF is rendered with pypdfium2 at the resolution of the scan it wraps;
+images are decoded as they are, with EXIF orientation applied.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image, ImageOps
+
+from sverka.config import Settings
+from sverka.models import FileFormat
+
+# A scan rendered beyond this many pixels on its long side costs OCR time for no gain.
+_MAX_RENDER_SIDE = 3000
+
+
+@dataclass
+class Page:
+    index: int
+    image: np.ndarray | None = None  # BGR uint8, absent for text-layer pages
+    dpi: float | None = None  # effective resolution of the capture, when known
+    text_lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PageSet:
+    pages: list[Page]
+    has_text_layer: bool
+
+    @property
+    def text_lines(self) -> list[str]:
+        return [line for page in self.pages for line in page.text_lines]
+
+
+def load_pages(data: bytes, file_format: FileFormat, settings: Settings) -> PageSet:
+    """Accepted file bytes -> pages (text lines for born-digital PDFs, images otherwise)."""
+    if file_format is FileFormat.PDF:
+        lines_per_page = _text_layer(data)
+        if sum(len("".join(lines)) for lines in lines_per_page) >= settings.min_text_layer_chars:
+            pages = [Page(index=i, text_lines=lines) for i, lines in enumerate(lines_per_page)]
+            return PageSet(pages=pages, has_text_layer=True)
+        return PageSet(pages=_render_pdf(data, settings), has_text_layer=False)
+    return PageSet(pages=[_decode_image(data)], has_text_layer=False)
+
+
+def _text_layer(data: bytes) -> list[list[str]]:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = []
+        for page in pdf.pages:
+            text = page.extract_text(layout=False) or ""
+            pages.append([line.strip() for line in text.splitlines() if line.strip()])
+        return pages
+
+
+def _render_pdf(data: bytes, settings: Settings) -> list[Page]:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        pages = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            width_pt, height_pt = page.get_size()
+            scan_dpi = _embedded_image_dpi(page, width_pt)
+            dpi = min(scan_dpi or settings.render_dpi, settings.render_dpi)
+            dpi = min(dpi, _MAX_RENDER_SIDE * 72 / max(width_pt, height_pt))
+            bitmap = page.render(scale=dpi / 72)
+            rgb = np.asarray(bitmap.to_pil().convert("RGB"))
+            pages.append(Page(index=index, image=cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                              dpi=scan_dpi or dpi))
+            page.close()
+        return pages
+    finally:
+        pdf.close()
+
+
+def _embedded_image_dpi(page: pdfium.PdfPage, width_pt: float) -> float | None:
+    """Resolution of the largest image on the page: the scan's own dpi, not ours."""
+    best: float | None = None
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        px_width, _ = obj.get_px_size()
+        left, _, right, _ = obj.get_pos()
+        shown_width_pt = max(right - left, 1.0)
+        if shown_width_pt < width_pt * 0.5:
+            continue  # a logo or a stamp, not the scan
+        dpi = px_width / (shown_width_pt / 72)
+        best = max(best or 0.0, dpi)
+    return best
+
+
+def _decode_image(data: bytes) -> Page:
+    with Image.open(io.BytesIO(data)) as image:
+        dpi = image.info.get("dpi")
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        array = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    resolution = float(dpi[0]) if dpi and dpi[0] and dpi[0] > 1 else None
+    return Page(index=0, image=array, dpi=resolution)

@@ -1,0 +1,256 @@
+"""The recipe: file -> intake -> pages -> quality -> fields -> registry match -> verdict.
+
+This module only orders the stages and keeps the record of each; the stage bodies
+live in ``validators/`` and ``extractors/``. ``verify_document`` and
+``verify_submission`` are the two functions both the ``sverka`` command and the
+Airflow DAGs call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from extractors.fields import read_fields
+from extractors.ocr import Tesseract, read_document_text, text_layer_document
+from extractors.pages import load_pages
+from storage.errors import ObjectNotFound
+from storage.inbox import read_file, read_manifest_bytes
+from storage.objectstore import ObjectStore
+from storage.publish import applicant_key
+from sverka import __version__
+from sverka.config import Settings
+from sverka.models import (
+    DocType,
+    DocumentEntry,
+    DocumentSummary,
+    DocumentVerdict,
+    ExtractedFields,
+    Finding,
+    Manifest,
+    Reason,
+    RegistryMatch,
+    StageRecord,
+    SubmissionResult,
+    SubmissionVerdict,
+    VerdictStatus,
+)
+from sverka.reasons import ReasonCode, Severity
+from validators.applicant import check_applicant
+from validators.intake import check_intake, unsafe_file_name
+from validators.quality import check_quality
+from validators.registry_match import RegistryLookup, match_registry
+from validators.verdict import decide, dedupe, ordered, submission_status
+
+log = logging.getLogger("sverka.pipeline")
+T = TypeVar("T")
+
+
+class DuplicateIndex(Protocol):
+    """Finds other applicants who uploaded the same file content."""
+
+    def other_applicants_with_sha256(self, sha256: str, applicant_key: str) -> list[str]: ...
+
+
+@dataclass
+class VerifyContext:
+    """What every document needs besides its bytes: settings and the services it calls."""
+
+    settings: Settings
+    registry: RegistryLookup
+    ocr: Tesseract
+    duplicates: DuplicateIndex | None = None
+
+
+@dataclass
+class _Record:
+    """Accumulates findings and stage records for one document."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stages: list[StageRecord] = field(default_factory=list)
+    stopped: bool = False
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Callable[[list[Finding]], None]]:
+        started = time.perf_counter()
+        found: list[Finding] = []
+        outcome = "ok"
+        try:
+            yield found.extend
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            if outcome == "ok" and any(f.severity is Severity.REJECT for f in found):
+                outcome, self.stopped = "stopped", True
+            self.findings.extend(found)
+            self.stages.append(StageRecord(stage=name, outcome=outcome,
+                                           codes=[f.code for f in found],
+                                           seconds=round(time.perf_counter() - started, 4)))
+
+
+def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
+                    context: VerifyContext) -> DocumentVerdict:
+    """One uploaded file -> its verdict. Never raises: a failure ends as review."""
+    record = _Record()
+    result: dict[str, object] = {}
+    try:
+        _run_stages(manifest, entry, data, context, record, result)
+    except Exception as exc:  # the one place that turns any failure into a verdict
+        log.exception("processing failed: submission=%s document=%s stage=%s",
+                      manifest.submission_id, entry.document_id,
+                      record.stages[-1].stage if record.stages else "start")
+        record.findings.append(Finding(code=ReasonCode.PROCESSING_ERROR,
+                                       detail=f"{type(exc).__name__}: {exc}"[:300]))
+    findings = ordered(dedupe(record.findings))
+    status, resubmit = decide(findings)
+    if status is VerdictStatus.APPROVED and not _approvable(result, context.settings):
+        findings.append(Finding(code=ReasonCode.LOW_CONFIDENCE,
+                                detail="fields or registry match below the approval bar"))
+        status, resubmit = decide(findings)
+    verdict = DocumentVerdict(
+        submission_id=manifest.submission_id, document_id=entry.document_id, file=entry.file,
+        sha256=result.get("sha256"), declared_type=entry.declared_type,
+        detected_type=result.get("detected_type"), verdict=status, resubmit=resubmit,
+        reasons=[Reason.from_finding(f) for f in findings],
+        extracted=result.get("extracted") or ExtractedFields(),
+        registry_match=result.get("registry_match"), stages=record.stages,
+        checked_at=datetime.now(UTC), engine_version=__version__)
+    log.info("verdict: submission=%s document=%s verdict=%s codes=%s",
+             manifest.submission_id, entry.document_id, status,
+             ",".join(r.code for r in verdict.reasons) or "-")
+    return verdict
+
+
+def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
+                context: VerifyContext, record: _Record, result: dict[str, object]) -> None:
+    settings = context.settings
+    with record.stage("intake") as found:
+        intake = check_intake(entry, data, settings)
+        found(intake.findings)
+        result["sha256"] = intake.sha256
+        if intake.accepted and intake.sha256 and context.duplicates is not None:
+            others = context.duplicates.other_applicants_with_sha256(
+                intake.sha256, applicant_key(manifest.applicant))
+            if others:
+                found([Finding(code=ReasonCode.DUPLICATE_FILE,
+                               detail=f"same content in submission(s) {', '.join(others[:3])}")])
+    if record.stopped or data is None or intake.file_format is None:
+        return
+    with record.stage("pages") as found:
+        pages = load_pages(data, intake.file_format, settings)
+    if not pages.has_text_layer:
+        with record.stage("quality") as found:
+            found(check_quality(pages.pages, settings).findings)
+        if record.stopped:
+            return
+    with record.stage("ocr" if not pages.has_text_layer else "text_layer"):
+        text = (text_layer_document(pages.text_lines) if pages.has_text_layer
+                else read_document_text(pages.pages, context.ocr))
+    with record.stage("fields") as found:
+        fields = read_fields(text, entry.declared_type, settings)
+        found(fields.findings)
+        result["detected_type"], result["extracted"] = fields.detected_type, fields.extracted
+    if fields.detected_type is None or record.stopped:
+        return
+    with record.stage("applicant") as found:
+        found(check_applicant(fields.detected_type, fields.extracted, manifest.applicant,
+                              entry.declared, settings))
+    with record.stage("registry") as found:
+        match = match_registry(fields.detected_type, fields.extracted, manifest.applicant,
+                               context.registry, settings)
+        found(match.findings)
+        result["registry_match"] = match.registry_match
+
+
+def _approvable(result: dict[str, object], settings: Settings) -> bool:
+    """An approval needs a type, a confident reading and an exact registry record."""
+    extracted = result.get("extracted")
+    match = result.get("registry_match")
+    return (
+        isinstance(result.get("detected_type"), DocType)
+        and isinstance(extracted, ExtractedFields)
+        and bool(extracted.number)
+        and extracted.confidence >= settings.approve_min_confidence
+        and isinstance(match, RegistryMatch)
+        and match.score >= 1.0 - 1e-9
+    )
+
+
+# ------------------------------------------------------------------------- submissions
+
+
+class ManifestInvalid(Exception):
+    """The submission's manifest.json is missing, not JSON, or misses required fields."""
+
+
+def load_manifest(store: ObjectStore, submission_prefix: str) -> Manifest:
+    try:
+        raw = read_manifest_bytes(store, submission_prefix)
+    except ObjectNotFound as exc:
+        raise ManifestInvalid("manifest.json is missing") from exc
+    try:
+        return Manifest.model_validate(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestInvalid(f"manifest.json is not valid JSON: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                             for e in exc.errors()[:5])
+        raise ManifestInvalid(f"manifest.json misses or has invalid fields: {problems}") from exc
+
+
+def verify_submission(store: ObjectStore, submission_prefix: str,
+                      context: VerifyContext) -> SubmissionResult:
+    """One submission folder (manifest + files) -> every document's verdict and a summary."""
+    try:
+        manifest = load_manifest(store, submission_prefix)
+    except ManifestInvalid as exc:
+        log.error("submission %s: %s", submission_prefix, exc)
+        return manifest_failure(submission_prefix.rstrip("/").rsplit("/", 1)[-1], str(exc))
+    verdicts: list[DocumentVerdict] = []
+    seen_files: set[str] = set()
+    for entry in manifest.documents:
+        if entry.file in seen_files:
+            verdicts.append(_repeated_file(manifest, entry))
+            continue
+        seen_files.add(entry.file)
+        data = None if unsafe_file_name(entry.file) else read_file(store, submission_prefix,
+                                                                     entry.file)
+        verdicts.append(verify_document(manifest, entry, data, context))
+    return SubmissionResult(summary=summarise(manifest.submission_id, verdicts),
+                            documents=verdicts, applicant_key=applicant_key(manifest.applicant))
+
+
+def _repeated_file(manifest: Manifest, entry: DocumentEntry) -> DocumentVerdict:
+    finding = Finding(code=ReasonCode.FILE_NAME_INVALID, field="file",
+                      detail="the manifest names this file for another document already")
+    status, resubmit = decide([finding])
+    return DocumentVerdict(
+        submission_id=manifest.submission_id, document_id=entry.document_id, file=entry.file,
+        declared_type=entry.declared_type, verdict=status, resubmit=resubmit,
+        reasons=[Reason.from_finding(finding)], checked_at=datetime.now(UTC),
+        engine_version=__version__)
+
+
+def summarise(submission_id: str, verdicts: list[DocumentVerdict],
+              findings: list[Finding] | None = None) -> SubmissionVerdict:
+    documents = [DocumentSummary(document_id=v.document_id, file=v.file, verdict=v.verdict,
+                                 codes=v.codes) for v in verdicts]
+    findings = findings or []
+    return SubmissionVerdict(
+        submission_id=submission_id, verdict=submission_status(documents, findings),
+        reasons=[Reason.from_finding(f) for f in findings], documents=documents,
+        checked_at=datetime.now(UTC), engine_version=__version__)
+
+
+def manifest_failure(submission_id: str, detail: str) -> SubmissionResult:
+    finding = Finding(code=ReasonCode.MANIFEST_INVALID, detail=detail[:300])
+    return SubmissionResult(summary=summarise(submission_id, [], [finding]), documents=[])

@@ -1,0 +1,86 @@
+"""Applicant checks: does the document belong to the person who uploaded it, and does it
+say what the applicant typed into the portal?"""
+
+from __future__ import annotations
+
+from sverka.config import Settings
+from sverka.models import Applicant, DeclaredFields, DocType, ExtractedFields, Finding
+from sverka.reasons import ReasonCode
+from validators.checksums import normalize_snils
+from validators.names import name_similarity, normalize_name, transliterate_icao
+
+
+def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,
+                    declared: DeclaredFields | None, settings: Settings) -> list[Finding]:
+    """Extracted fields + manifest -> name, birth date, SNILS and declared-value findings."""
+    findings = _name_findings(doc_type, fields, applicant, settings)
+    if fields.birth_date and applicant.birth_date and fields.birth_date != applicant.birth_date:
+        findings.append(Finding(code=ReasonCode.BIRTH_DATE_MISMATCH, field="birth_date"))
+    if doc_type is DocType.SNILS and fields.number and applicant.snils:
+        if normalize_snils(fields.number) != normalize_snils(applicant.snils):
+            findings.append(Finding(code=ReasonCode.DECLARED_MISMATCH, field="number",
+                                    detail="SNILS on the card differs from the applicant's"))
+    findings.extend(_declared_findings(fields, declared))
+    return findings
+
+
+def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,
+                   settings: Settings) -> list[Finding]:
+    if not fields.last_name:
+        return []
+    latin = doc_type is DocType.PASSPORT_INTL and not _has_cyrillic(fields.last_name)
+    if latin:
+        # ICAO names carry no patronymic; compare surname and given name transliterated.
+        mine = _applicant_latin(applicant)
+        theirs = f"{fields.last_name} {fields.first_name or ''}".strip()
+        score = name_similarity(theirs, mine, cyrillic=False)
+        surname_score = name_similarity(fields.last_name, mine.split(" ")[0], cyrillic=False)
+    else:
+        mine = f"{applicant.last_name} {applicant.first_name} {applicant.middle_name}".strip()
+        theirs = " ".join(p for p in (fields.last_name, fields.first_name, fields.middle_name) if p)
+        score = name_similarity(theirs, mine)
+        surname_score = name_similarity(fields.last_name, applicant.last_name)
+    if score >= settings.name_match_threshold:
+        return []
+    rest_same = _same(fields.first_name, applicant.first_name, latin) and (
+        latin or _same(fields.middle_name, applicant.middle_name, latin))
+    if surname_score < settings.name_match_threshold and rest_same:
+        # Same given names, other surname: a marriage, say. A person decides, not a rule.
+        return [Finding(code=ReasonCode.CROSS_DOCUMENT_MISMATCH, field="last_name",
+                        detail="surname differs from the applicant's; given names agree")]
+    return [Finding(code=ReasonCode.APPLICANT_NAME_MISMATCH, field="name",
+                    detail=f"name similarity {score:.2f}")]
+
+
+def _declared_findings(fields: ExtractedFields, declared: DeclaredFields | None) -> list[Finding]:
+    if declared is None:
+        return []
+    findings = []
+    for name in ("series", "number"):
+        typed, read = getattr(declared, name), getattr(fields, name)
+        if typed and read and _compact(typed) != _compact(read):
+            findings.append(Finding(code=ReasonCode.DECLARED_MISMATCH, field=name,
+                                    detail=f"declared {name} differs from the document"))
+    if declared.issue_date and fields.issue_date and declared.issue_date != fields.issue_date:
+        findings.append(Finding(code=ReasonCode.DECLARED_MISMATCH, field="issue_date",
+                                detail="declared issue date differs from the document"))
+    return findings
+
+
+def _applicant_latin(applicant: Applicant) -> str:
+    name = f"{applicant.last_name} {applicant.first_name}"
+    return transliterate_icao(name) if _has_cyrillic(name) else name
+
+
+def _same(a: str | None, b: str | None, latin: bool) -> bool:
+    if not a or not b:
+        return not a and not b
+    return normalize_name(a, cyrillic=not latin) == normalize_name(b, cyrillic=not latin)
+
+
+def _compact(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("А" <= ch.upper() <= "Я" or ch.upper() == "Ё" for ch in text)
