@@ -1,0 +1,334 @@
+"""Publishing verdicts (DESIGN §5): database first, then the JSON object, both idempotent.
+
+A retry after a failure anywhere converges: the database step recognises a verdict it
+already holds (same content, ignoring when it was checked) and the object write simply
+overwrites the same key. The database keeps full values; the object store gets the
+masked form when ``mask`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.schema import Table
+
+from storage.database import transaction
+from storage.errors import InvalidObjectKey
+from storage.objectstore import ObjectStore
+from storage.registry import normalize_snils
+from storage.tables import (
+    AuditEntry,
+    Document,
+    ReviewItem,
+    Submission,
+    Verdict,
+    VerdictHistory,
+)
+from sverka.models import Applicant, DocumentVerdict, SubmissionVerdict, VerdictStatus
+from sverka.privacy import mask_text, masked_verdict
+from sverka.reasons import ReasonCode
+
+Status = Literal["created", "changed", "unchanged"]
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+_NAME_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+
+submissions_t = cast(Table, Submission.__table__)
+documents_t = cast(Table, Document.__table__)
+verdicts_t = cast(Table, Verdict.__table__)
+history_t = cast(Table, VerdictHistory.__table__)
+review_t = cast(Table, ReviewItem.__table__)
+audit_t = cast(Table, AuditEntry.__table__)
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    submission_id: str
+    document_id: str | None  # None for a submission summary
+    key: str  # where the JSON object was written
+    status: Status  # what the database step did
+    version: int  # the document verdict's version (0 for a summary)
+    review_enqueued: bool = False
+
+
+def applicant_key(applicant: Applicant, *, secret: bytes | None = None) -> str:
+    """SHA-256 of the normalised applicant identity: SNILS digits, else name + birth date.
+
+    A SNILS has only ~10^9 values, so a plain hash can be reversed by brute force; pass a
+    ``secret`` (kept outside the database) to get an HMAC instead.
+    """
+    snils = normalize_snils(applicant.snils)
+    if snils:
+        identity = f"snils:{snils}"
+    else:
+        names = (applicant.last_name, applicant.first_name, applicant.middle_name)
+        birth = applicant.birth_date.isoformat() if applicant.birth_date else ""
+        identity = "name:" + "|".join(_norm_name(n) for n in names) + f"|{birth}"
+    data = identity.encode("utf-8")
+    if secret:
+        return hmac.new(secret, data, hashlib.sha256).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _norm_name(name: str) -> str:
+    return _NAME_SEPARATORS.sub(" ", name.upper().replace("Ё", "Е")).strip()
+
+
+def content_digest(data: dict[str, Any]) -> str:
+    """Hash of a dumped verdict without the fields that change on every run."""
+    stable = {k: v for k, v in data.items() if k != "checked_at"}
+    if "stages" in stable:
+        # Stage timings differ on every run; outcome and codes are the content.
+        stable["stages"] = [{k: v for k, v in s.items() if k != "seconds"}
+                            for s in stable["stages"]]
+    canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Publisher:
+    """Writes verdicts to the database and the object store, and reads them back.
+
+    ``store`` may be None for a read-side publisher (look-ups only); publishing then fails.
+    """
+
+    def __init__(self, engine: Engine, store: ObjectStore | None, *, mask: bool,
+                 key_prefix: str = "verdicts/", actor: str = "sverka"):
+        self.engine = engine
+        self.store = store
+        self.mask = mask
+        self.key_prefix = key_prefix.rstrip("/") + "/" if key_prefix else ""
+        self.actor = actor
+
+    # ------------------------------------------------------------ publishing
+
+    def document_key(self, submission_id: str, document_id: str) -> str:
+        return f"{self.key_prefix}{_segment(submission_id)}/{_segment(document_id)}.json"
+
+    def submission_key(self, submission_id: str) -> str:
+        return f"{self.key_prefix}{_segment(submission_id)}/submission.json"
+
+    def publish_document(self, verdict: DocumentVerdict) -> PublishOutcome:
+        store = self._require_store()
+        key = self.document_key(verdict.submission_id, verdict.document_id)
+        full = verdict.model_dump(mode="json", exclude_none=True)
+        now = _now()
+        with transaction(self.engine, write=True) as conn:
+            _touch_submission(conn, verdict.submission_id, now)
+            status, version = _save_verdict(conn, verdict, full, now)
+            enqueued = self._sync_review(conn, verdict, now)
+            codes = ",".join(verdict.codes) or "-"
+            self._audit(conn, "publish_document", status, verdict.submission_id,
+                        verdict.document_id,
+                        f"verdict={verdict.verdict.value} version={version} codes={codes}"
+                        + (" review_enqueued" if enqueued else ""))
+        _write_json(store, key, masked_verdict(verdict) if self.mask else full)
+        return PublishOutcome(verdict.submission_id, verdict.document_id, key, status, version,
+                              enqueued)
+
+    def publish_submission(self, summary: SubmissionVerdict) -> PublishOutcome:
+        store = self._require_store()
+        key = self.submission_key(summary.submission_id)
+        full = summary.model_dump(mode="json", exclude_none=True)
+        now = _now()
+        with transaction(self.engine, write=True) as conn:
+            previous = _touch_submission(conn, summary.submission_id, now)
+            status: Status = "created" if previous is None else (
+                "unchanged" if content_digest(previous) == content_digest(full) else "changed")
+            conn.execute(update(submissions_t)
+                         .where(submissions_t.c.submission_id == summary.submission_id)
+                         .values(verdict=summary.verdict.value, summary=full, updated_at=now))
+            self._audit(conn, "publish_submission", status, summary.submission_id, None,
+                        f"verdict={summary.verdict.value} documents={len(summary.documents)}")
+        _write_json(store, key, _masked_summary(full) if self.mask else full)
+        return PublishOutcome(summary.submission_id, None, key, status, 0)
+
+    def record_document(self, submission_id: str, document_id: str, file: str, sha256: str,
+                        applicant_key: str, *, submitted_at: datetime | None = None) -> None:
+        """Remember an uploaded file's hash, for duplicate detection across applicants."""
+        now = _now()
+        with transaction(self.engine, write=True) as conn:
+            sub = _insert(conn, submissions_t).values(
+                submission_id=submission_id, applicant_key=applicant_key,
+                submitted_at=submitted_at, updated_at=now)
+            conn.execute(sub.on_conflict_do_update(
+                index_elements=["submission_id"],
+                set_={"applicant_key": func.coalesce(sub.excluded.applicant_key,
+                                                     submissions_t.c.applicant_key),
+                      "submitted_at": func.coalesce(sub.excluded.submitted_at,
+                                                    submissions_t.c.submitted_at),
+                      "updated_at": sub.excluded.updated_at}))
+            doc = _insert(conn, documents_t).values(
+                submission_id=submission_id, document_id=document_id, file=file, sha256=sha256,
+                applicant_key=applicant_key, recorded_at=now)
+            conn.execute(doc.on_conflict_do_update(
+                index_elements=["submission_id", "document_id"],
+                set_={c: doc.excluded[c] for c in ("file", "sha256", "applicant_key",
+                                                   "recorded_at")}))
+            # A content hash is not personal data, and masking would cut its digit runs.
+            self._audit(conn, "record_document", "ok", submission_id, document_id,
+                        f"sha256={sha256}", stage="intake", mask=False)
+
+    # ------------------------------------------------------------ reading
+
+    def other_applicants_with_sha256(self, sha256: str, applicant_key: str) -> list[str]:
+        """Submissions by other applicants that uploaded a file with this content."""
+        stmt = (select(documents_t.c.submission_id).distinct()
+                .where(documents_t.c.sha256 == sha256,
+                       documents_t.c.applicant_key != applicant_key)
+                .order_by(documents_t.c.submission_id))
+        with transaction(self.engine) as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def current_verdict(self, submission_id: str, document_id: str, *,
+                        masked: bool | None = None) -> dict[str, Any] | None:
+        """The current verdict as published; masked like the object store unless told."""
+        stmt = select(verdicts_t.c.verdict_json).where(
+            verdicts_t.c.submission_id == submission_id,
+            verdicts_t.c.document_id == document_id)
+        with transaction(self.engine) as conn:
+            data = conn.execute(stmt).scalar_one_or_none()
+        return None if data is None else self._presented(data, masked)
+
+    def submission_verdicts(self, submission_id: str, *,
+                            masked: bool | None = None) -> list[dict[str, Any]]:
+        """Every document's current verdict in a submission, by document id."""
+        stmt = (select(verdicts_t.c.verdict_json)
+                .where(verdicts_t.c.submission_id == submission_id)
+                .order_by(verdicts_t.c.document_id))
+        with transaction(self.engine) as conn:
+            rows = list(conn.execute(stmt).scalars())
+        return [self._presented(data, masked) for data in rows]
+
+    def submission_summary(self, submission_id: str, *,
+                           masked: bool | None = None) -> dict[str, Any] | None:
+        stmt = select(submissions_t.c.summary).where(
+            submissions_t.c.submission_id == submission_id)
+        with transaction(self.engine) as conn:
+            data = conn.execute(stmt).scalar_one_or_none()
+        if data is None:
+            return None
+        return _masked_summary(data) if (self.mask if masked is None else masked) else data
+
+    def _presented(self, data: dict[str, Any], masked: bool | None) -> dict[str, Any]:
+        if self.mask if masked is None else masked:
+            return masked_verdict(DocumentVerdict.model_validate(data))
+        return data
+
+    # ------------------------------------------------------------ internals
+
+    def _sync_review(self, conn: Connection, verdict: DocumentVerdict, now: datetime) -> bool:
+        """Open one review item per document; close it when a decided verdict replaces it."""
+        where = (review_t.c.submission_id == verdict.submission_id,
+                 review_t.c.document_id == verdict.document_id, review_t.c.resolved_at.is_(None))
+        item = conn.execute(select(review_t.c.id, review_t.c.reasons).where(*where)).first()
+        codes = [c.value for c in verdict.codes]
+        if verdict.verdict is VerdictStatus.REVIEW:
+            if item is None:
+                conn.execute(insert(review_t).values(
+                    submission_id=verdict.submission_id, document_id=verdict.document_id,
+                    reasons=codes, created_at=now))
+                return True
+            if list(item.reasons) != codes:
+                conn.execute(update(review_t).where(review_t.c.id == item.id)
+                             .values(reasons=codes))
+            return False
+        if item is not None:
+            by_steward = ReasonCode.STEWARD_DECISION in verdict.codes
+            conn.execute(update(review_t).where(review_t.c.id == item.id).values(
+                resolved_at=now, decision=verdict.verdict.value,
+                steward=self.actor if by_steward else None,
+                comment=None if by_steward else "superseded by an automatic re-check"))
+        return False
+
+    def _audit(self, conn: Connection, action: str, result: str, submission_id: str | None,
+               document_id: str | None, detail: str, *, stage: str = "publish",
+               mask: bool = True) -> None:
+        conn.execute(insert(audit_t).values(
+            at=_now(), actor=self.actor, stage=stage, submission_id=submission_id,
+            document_id=document_id, action=action, result=result,
+            detail=mask_text(detail) if mask else detail))
+
+    def _require_store(self) -> ObjectStore:
+        # Checked before the database step, so a read-only publisher never half-publishes.
+        if self.store is None:
+            raise TypeError("this Publisher has no object store; it can only read")
+        return self.store
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _touch_submission(conn: Connection, submission_id: str, now: datetime) -> Any:
+    """Create or touch the submission row; returns its previous summary.
+
+    On PostgreSQL the upsert also locks the row, so publications within one submission
+    are serialised (SQLite's BEGIN IMMEDIATE serialises all writers anyway).
+    """
+    stmt = _insert(conn, submissions_t).values(submission_id=submission_id, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["submission_id"],
+                                            set_={"updated_at": now}))
+    return conn.execute(select(submissions_t.c.summary).where(
+        submissions_t.c.submission_id == submission_id)).scalar_one_or_none()
+
+
+def _save_verdict(conn: Connection, verdict: DocumentVerdict, full: dict[str, Any],
+                  now: datetime) -> tuple[Status, int]:
+    digest = content_digest(full)
+    ids = {"submission_id": verdict.submission_id, "document_id": verdict.document_id}
+    current = conn.execute(
+        select(verdicts_t.c.id, verdicts_t.c.version, verdicts_t.c.content_sha256)
+        .where(*(verdicts_t.c[k] == v for k, v in ids.items())).with_for_update()
+    ).first()
+    if current is not None and current.content_sha256 == digest:
+        # Same verdict again: refresh when it was checked, keep version and history.
+        conn.execute(update(verdicts_t).where(verdicts_t.c.id == current.id).values(
+            verdict_json=full, checked_at=verdict.checked_at, published_at=now))
+        return "unchanged", current.version
+    values = {"verdict": verdict.verdict.value, "codes": [c.value for c in verdict.codes],
+              "verdict_json": full, "content_sha256": digest,
+              "checked_at": verdict.checked_at, "published_at": now}
+    version = 1 if current is None else current.version + 1
+    if current is None:
+        conn.execute(insert(verdicts_t).values(**ids, **values, resubmit=verdict.resubmit,
+                                               version=version))
+    else:
+        conn.execute(update(verdicts_t).where(verdicts_t.c.id == current.id)
+                     .values(**values, resubmit=verdict.resubmit, version=version))
+    conn.execute(insert(history_t).values(**ids, **values, version=version))
+    return ("created" if current is None else "changed"), version
+
+
+def _write_json(store: ObjectStore, key: str, data: dict[str, Any]) -> None:
+    body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    store.put_bytes(key, body.encode("utf-8"), JSON_CONTENT_TYPE)
+
+
+def _masked_summary(data: dict[str, Any]) -> dict[str, Any]:
+    masked = json.loads(json.dumps(data))
+    for reason in masked.get("reasons", []):
+        if reason.get("detail"):
+            reason["detail"] = mask_text(reason["detail"])
+    return masked
+
+
+def _segment(value: str) -> str:
+    # Ids become key segments: a '/' or '..' in an id must not reach another folder.
+    if not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
+        raise InvalidObjectKey(f"id cannot be used in an object key: {value!r}")
+    return value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
