@@ -1,0 +1,1 @@
+"""Decisions: intake, scan quality, applicant and registry checks, verdict rules."""
