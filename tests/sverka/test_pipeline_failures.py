@@ -16,8 +16,8 @@ from sverka import pipeline
 from sverka.config import Settings
 from sverka.errors import OcrTimeout
 from sverka.models import DocumentEntry, Manifest, VerdictStatus
-from sverka.reasons import ReasonCode
 from sverka.pipeline import VerifyContext, verify_document, verify_submission
+from sverka.reasons import ReasonCode
 
 FILE = "Иванова_Паспорт_2015-01-01.jpg"
 
