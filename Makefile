@@ -49,7 +49,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(STAMPS)/os
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $@
 
 setup: venv

@@ -87,7 +87,7 @@ def _embedded_image_dpi(page: pdfium.PdfPage, width_pt: float) -> float | None:
     best: float | None = None
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
         px_width, _ = obj.get_px_size()
-        left, _, right, _ = obj.get_pos()
+        left, _, right, _ = obj.get_bounds()
         shown_width_pt = max(right - left, 1.0)
         if shown_width_pt < width_pt * 0.5:
             continue  # a logo or a stamp, not the scan

@@ -172,17 +172,20 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
 
 
 def _approvable(result: dict[str, object], settings: Settings) -> bool:
-    """An approval needs a type, a confident reading and an exact registry record."""
+    """An approval needs a type, a confidently read number and an exact registry record.
+
+    Names need no separate bar: an approval already requires them to agree with both
+    the applicant and the registry record, which a misread name would not.
+    """
     extracted = result.get("extracted")
     match = result.get("registry_match")
-    return (
-        isinstance(result.get("detected_type"), DocType)
-        and isinstance(extracted, ExtractedFields)
-        and bool(extracted.number)
-        and extracted.confidence >= settings.approve_min_confidence
-        and isinstance(match, RegistryMatch)
-        and match.score >= 1.0 - 1e-9
-    )
+    if not (isinstance(result.get("detected_type"), DocType)
+            and isinstance(extracted, ExtractedFields) and extracted.number
+            and isinstance(match, RegistryMatch) and match.score >= 1.0 - 1e-9):
+        return False
+    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
+    confidence = min(extracted.field_confidence.get(k, extracted.confidence) for k in key_fields)
+    return confidence >= settings.approve_min_confidence
 
 
 # ------------------------------------------------------------------------- submissions

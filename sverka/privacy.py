@@ -12,8 +12,9 @@ from typing import Any
 
 from sverka.models import DocumentVerdict
 
-# Long digit runs (document numbers, SNILS) and dates in log text.
-_DIGIT_RUN = re.compile(r"(?<!\d)(\d[\d \-]{4,}\d)(?!\d)")
+# Long digit runs (document numbers, SNILS) and dates in log text. A run glued to a
+# letter or hyphen before it is part of an identifier (A-2026-000123) and is kept.
+_DIGIT_RUN = re.compile(r"(?<![\w-])(\d[\d \-]{4,}\d)(?!\d)")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4})\b")
 
 

@@ -7,7 +7,12 @@ from sverka.config import Settings
 from sverka.models import Applicant, DeclaredFields, DocType, ExtractedFields, Finding
 from sverka.reasons import ReasonCode
 from validators.checksums import normalize_snils
-from validators.names import name_similarity, normalize_name, transliterate_icao
+from validators.names import (
+    is_cyrillic,
+    name_similarity,
+    normalize_name,
+    transliterate_icao,
+)
 
 
 def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,
@@ -28,13 +33,18 @@ def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applic
                    settings: Settings) -> list[Finding]:
     if not fields.last_name:
         return []
-    latin = doc_type is DocType.PASSPORT_INTL and not _has_cyrillic(fields.last_name)
+    icao = doc_type is DocType.PASSPORT_INTL
+    latin = icao and not is_cyrillic(fields.last_name)
     if latin:
         # ICAO names carry no patronymic; compare surname and given name transliterated.
         mine = _applicant_latin(applicant)
         theirs = f"{fields.last_name} {fields.first_name or ''}".strip()
         score = name_similarity(theirs, mine, cyrillic=False)
         surname_score = name_similarity(fields.last_name, mine.split(" ")[0], cyrillic=False)
+    elif icao:
+        mine = f"{applicant.last_name} {applicant.first_name}"
+        score = name_similarity(f"{fields.last_name} {fields.first_name or ''}".strip(), mine)
+        surname_score = name_similarity(fields.last_name, applicant.last_name)
     else:
         mine = f"{applicant.last_name} {applicant.first_name} {applicant.middle_name}".strip()
         theirs = " ".join(p for p in (fields.last_name, fields.first_name, fields.middle_name) if p)
@@ -43,7 +53,7 @@ def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applic
     if score >= settings.name_match_threshold:
         return []
     rest_same = _same(fields.first_name, applicant.first_name, latin) and (
-        latin or _same(fields.middle_name, applicant.middle_name, latin))
+        icao or _same(fields.middle_name, applicant.middle_name, latin))
     if surname_score < settings.name_match_threshold and rest_same:
         # Same given names, other surname: a marriage, say. A person decides, not a rule.
         return [Finding(code=ReasonCode.CROSS_DOCUMENT_MISMATCH, field="last_name",
@@ -69,7 +79,7 @@ def _declared_findings(fields: ExtractedFields, declared: DeclaredFields | None)
 
 def _applicant_latin(applicant: Applicant) -> str:
     name = f"{applicant.last_name} {applicant.first_name}"
-    return transliterate_icao(name) if _has_cyrillic(name) else name
+    return transliterate_icao(name) if is_cyrillic(name) else name
 
 
 def _same(a: str | None, b: str | None, latin: bool) -> bool:
@@ -80,7 +90,3 @@ def _same(a: str | None, b: str | None, latin: bool) -> bool:
 
 def _compact(value: str) -> str:
     return "".join(ch for ch in value.upper() if ch.isalnum())
-
-
-def _has_cyrillic(text: str) -> bool:
-    return any("А" <= ch.upper() <= "Я" or ch.upper() == "Ё" for ch in text)

@@ -21,7 +21,7 @@ from sverka.models import (
     RegistryRecord,
 )
 from sverka.reasons import ReasonCode
-from validators.names import name_similarity, transliterate_icao
+from validators.names import is_cyrillic, name_similarity, transliterate_icao
 
 
 class RegistryLookup(Protocol):
@@ -69,7 +69,8 @@ def _judge_record(doc_type: DocType, record: RegistryRecord, fields: ExtractedFi
         if name_score < settings.name_match_threshold:
             findings.append(Finding(code=ReasonCode.REGISTRY_NAME_MISMATCH, field="name",
                                     detail=f"name similarity {name_score:.2f}"))
-    if fields.issue_date and record.issue_date:
+    # A SNILS is matched to the person, not to a document row: its dates are not comparable.
+    if doc_type is not DocType.SNILS and fields.issue_date and record.issue_date:
         scores["issue_date"] = 1.0 if fields.issue_date == record.issue_date else 0.0
         if fields.issue_date != record.issue_date:
             findings.append(Finding(code=ReasonCode.NOT_IN_REGISTRY, field="issue_date",
@@ -90,22 +91,21 @@ def _judge_record(doc_type: DocType, record: RegistryRecord, fields: ExtractedFi
 def _name_score(doc_type: DocType, record: RegistryRecord, fields: ExtractedFields) -> float | None:
     if not fields.last_name:
         return None
+    if doc_type is DocType.PASSPORT_INTL:
+        # An ICAO passport has no patronymic, and its MRZ names are Latin.
+        document_name = _full_name(fields.last_name, fields.first_name)
+        record_name = _full_name(record.last_name, record.first_name)
+        if not is_cyrillic(document_name):
+            return name_similarity(document_name, transliterate_icao(record_name),
+                                   cyrillic=False)
+        return name_similarity(document_name, record_name)
     document_name = _full_name(fields.last_name, fields.first_name, fields.middle_name)
     record_name = _full_name(record.last_name, record.first_name, record.middle_name)
-    if doc_type is DocType.PASSPORT_INTL and not _is_cyrillic(fields.last_name):
-        # The MRZ gives Latin names and no patronymic: compare transliterations.
-        record_name = transliterate_icao(_full_name(record.last_name, record.first_name))
-        document_name = _full_name(fields.last_name, fields.first_name)
-        return name_similarity(document_name, record_name, cyrillic=False)
     return name_similarity(document_name, record_name)
 
 
 def _full_name(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
-
-
-def _is_cyrillic(text: str) -> bool:
-    return any("А" <= ch.upper() <= "Я" or ch.upper() == "Ё" for ch in text)
 
 
 def _earliest(*dates: date | None) -> date | None:

@@ -14,7 +14,7 @@ DAG_FILES = sorted(p.name for p in DAGS_FOLDER.glob("*.py") if not p.name.starts
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
 @pytest.mark.parametrize("file_name", DAG_FILES)

@@ -31,7 +31,7 @@ def test_dag_run_publishes_masked_verdicts(airflow_db, sample_set, expected, tmp
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
     from airflow.dag_processing.dagbag import DagBag
 
-    dag = DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False).get_dag("verify_documents")
+    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
     chosen = _submissions_with_traps(expected, 2)
     run = dag.test(run_conf={"inbox": sample_set.inbox.as_uri(), "today": CHECK_DATE,
                              "registry_csv": str(sample_set.registry), "submissions": chosen})
