@@ -70,6 +70,8 @@ demo: setup $(AIRFLOW_HOME)/airflow.db
 	  > $(DEMO)/dag-run.log 2>&1 || { tail -40 $(DEMO)/dag-run.log; exit 1; }
 	@grep -E "state=|DagRun Finished|dagrun" $(DEMO)/dag-run.log | tail -2 || true
 	$(BIN)/sverka show $(DEMO)/store/verdicts
+	@echo "Compared with the generator's ground truth:"
+	@$(BIN)/python -m fixtures evaluate $(DEMO)/store/verdicts $(DEMO)/sample/inbox/expected.json
 	@echo "Verdict JSON (masked, as the portal reads it): $(DEMO)/store/verdicts/<submission_id>/"
 	@echo "Verdict database (SQLite, full values):      $(DEMO)/sverka.sqlite"
 	@echo "Airflow log of this run:                      $(DEMO)/dag-run.log"

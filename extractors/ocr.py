@@ -92,15 +92,40 @@ def read_document_text(pages: list[Page], ocr: Tesseract) -> DocumentText:
         if page.image is None:
             continue
         gray = cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY)
-        lines = ocr.read_lines(gray)
-        for line in lines:
-            all_lines.append(line.text)
-            weighted += line.confidence * len(line.text)
-            weight += len(line.text)
-        mrz_lines.extend(_reread_mrz(gray, lines, ocr))
+        for column in split_columns(gray):
+            lines = ocr.read_lines(column)
+            for line in lines:
+                all_lines.append(line.text)
+                weighted += line.confidence * len(line.text)
+                weight += len(line.text)
+            mrz_lines.extend(_reread_mrz(column, lines, ocr))
     confidence = weighted / weight if weight else 0.0
     return DocumentText(lines=all_lines, mrz_lines=mrz_lines, source=FieldSource.OCR,
                         ocr_confidence=confidence)
+
+
+def split_columns(gray: np.ndarray) -> list[np.ndarray]:
+    """Splits a two-page spread at an empty vertical gutter, so that lines of the left and
+    right halves are not read as one line (Tesseract merges them on diploma spreads)."""
+    height, width = gray.shape
+    if width < height:
+        return [gray]  # portrait pages are one column of fields
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    band = ink[int(height * 0.1):int(height * 0.9)]
+    empty = band.sum(axis=0) <= band.shape[0] * 0.002
+    left, right = int(width * 0.35), int(width * 0.65)
+    best_start, best_length, start = 0, 0, None
+    for x in range(left, right + 1):
+        if x < right and empty[x]:
+            start = x if start is None else start
+        elif start is not None:
+            if x - start > best_length:
+                best_start, best_length = start, x - start
+            start = None
+    if best_length < width * 0.01:
+        return [gray]
+    cut = best_start + best_length // 2
+    return [gray[:, :cut], gray[:, cut:]]
 
 
 def _reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[str]:

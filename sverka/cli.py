@@ -94,7 +94,7 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     publisher = Publisher(services.engine, LocalObjectStore(args.out.resolve()), mask=False,
                           key_prefix="", actor="sverka-cli")
     results = _run_with_progress(args, settings, inbox, prefixes, publisher, console)
-    console.print(verdict_table([v for r in results for v in r.documents]))
+    _wide_console().print(verdict_table([v for r in results for v in r.documents]))
     console.print(f"verdicts written to {args.out.resolve()}/<submission_id>/")
     return EXIT_OK
 
@@ -124,8 +124,14 @@ def _run_with_progress(args: argparse.Namespace, settings: Settings, inbox: Loca
 def _show(args: argparse.Namespace, console: Console) -> int:
     if not args.out.is_dir():
         raise UsageError(f"{args.out} is not a folder")
-    Console().print(verdict_table(load_verdict_folder(args.out)))
+    _wide_console().print(verdict_table(load_verdict_folder(args.out)))
     return EXIT_OK
+
+
+def _wide_console() -> Console:
+    """A table piped to a log or a CI page keeps a readable width, not 80 columns."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
 
 
 def _configure_logging(verbose: bool) -> None:
