@@ -122,7 +122,7 @@ def split_columns(gray: np.ndarray) -> list[np.ndarray]:
             if x - start > best_length:
                 best_start, best_length = start, x - start
             start = None
-    if best_length < width * 0.01:
+    if best_length < width * 0.025:
         return [gray]
     cut = best_start + best_length // 2
     return [gray[:, :cut], gray[:, cut:]]

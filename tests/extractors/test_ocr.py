@@ -20,7 +20,7 @@ def _spread(gutter: bool) -> np.ndarray:
             cv2.putText(image, "RIGHT PAGE TEXT", (760, y), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
         else:  # one line of text runs across the middle
             cv2.putText(image, "ONE LONG LINE OF TEXT RUNS ACROSS THE PAGE", (40, y),
-                        cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+                        cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 2)
     return image
 
 
