@@ -16,6 +16,7 @@ import numpy as np
 import pytesseract
 
 from extractors.pages import Page
+from extractors.preprocess import deskew
 from extractors.text import DocumentText, find_mrz_lines
 from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
 from sverka.models import FieldSource
@@ -91,7 +92,7 @@ def read_document_text(pages: list[Page], ocr: Tesseract) -> DocumentText:
     for page in pages:
         if page.image is None:
             continue
-        gray = cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY)
+        gray, _ = deskew(cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY))
         for column in split_columns(gray):
             lines = ocr.read_lines(column)
             for line in lines:

@@ -1,0 +1,1 @@
+"""Turn a file into text and fields: text layer, pages, OCR, MRZ, field parsers."""

@@ -1,0 +1,127 @@
+"""Specialist certificate or accreditation certificate.
+
+The number (10–15 digits, possibly grouped) follows issuer- and year-specific formats, so
+its patterns come from configuration (``Settings.certificate_number_patterns``). The
+holder is named in the dative («выдан Иванову Ивану Ивановичу»); we return the nominative.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from extractors.parsers.common import (
+    DigitRun,
+    FieldBag,
+    ParsedDocument,
+    continued,
+    digit_runs,
+    find_label,
+    name_words,
+    parse_date,
+    split_name,
+    starts_with_label,
+)
+from extractors.text import DocumentText
+from sverka.models import Finding
+from sverka.reasons import ReasonCode
+from validators.names import is_cyrillic
+
+DEFAULT_PATTERNS = (r"\d{10,15}",)
+KEY_FIELDS = ("number", "last_name", "first_name")
+LABELS = {
+    "holder": ("Настоящий сертификат выдан", "Настоящее свидетельство выдано", "выдан",
+               "выдано"),
+    "specialty": ("по специальности", "Специальность"), "issue_date": ("Дата выдачи",),
+    "valid_until": ("Действителен до", "Действительно до", "Срок действия до"),
+    "registration_number": ("Регистрационный номер",),
+}
+ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
+_MIN_NUMBER_LIKE, _MAX_NUMBER_LIKE = 8, 20
+
+
+def _label(text: DocumentText, field: str) -> tuple[str | None, float]:
+    others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
+    hit = find_label(text.lines, LABELS[field], stop=others)
+    return (hit.value, hit.score) if hit else (None, 0.0)
+
+
+def _number(runs: list[DigitRun], patterns: Sequence[re.Pattern[str]],
+            skip: set[int]) -> tuple[DigitRun | None, DigitRun | None]:
+    """(a run matching a configured pattern, a long digit run that matches none)."""
+    ordered = sorted((r for r in runs if r.line_index not in skip),
+                     key=lambda r: (r.split, r.repaired))
+    for run in ordered:
+        if any(p.fullmatch(run.digits) for p in patterns):
+            return run, None
+    odd = [r for r in ordered if _MIN_NUMBER_LIKE <= len(r.digits) <= _MAX_NUMBER_LIKE
+           and not r.split]
+    return None, (odd[0] if odd else None)
+
+
+def _holder(text: DocumentText) -> tuple[list[str], int | None]:
+    """Name words after «выдан(о)» and the index of the line they end on."""
+    hit = find_label(text.lines, LABELS["holder"], stop=LABELS["specialty"], min_score=0.85)
+    if hit is None:
+        return [], None
+    words = name_words(hit.value, capitalised=True)
+    end = hit.line_index
+    if len(words) < 3 and end + 1 < len(text.lines):
+        # «Иванову Ивану» / «Ивановичу» split over two lines.
+        following = text.lines[end + 1]
+        more = [] if starts_with_label(following, ALL_LABELS) else name_words(
+            following, capitalised=True)
+        # A foreign national's Latin name has no patronymic; the next line is not one.
+        same_script = not words or not more or is_cyrillic(more[0]) == is_cyrillic(words[0])
+        if more and same_script and len(words) + len(more) <= 4:
+            words += more
+            end += 1
+    return words[:4], end
+
+
+def _issuer(text: DocumentText, after: int | None) -> str | None:
+    """The institution line printed between the holder and «по специальности»."""
+    if after is None or after + 1 >= len(text.lines):
+        return None
+    line = text.lines[after + 1]
+    if starts_with_label(line, ALL_LABELS) or not re.search(r"[А-Яа-яЁё]{3}", line):
+        return None
+    return " ".join(line.split())
+
+
+def parse_certificate(text: DocumentText,
+                      patterns: Sequence[str] = DEFAULT_PATTERNS) -> ParsedDocument:
+    """Fields of a specialist or accreditation certificate."""
+    bag = FieldBag(text)
+    findings: list[Finding] = []
+    compiled = [re.compile(p) for p in patterns]
+    reg = find_label(text.lines, LABELS["registration_number"], next_line=False)
+    skip = {reg.line_index} if reg else set()
+    found, odd = _number(digit_runs(text.lines), compiled, skip)
+    if found:
+        bag.put("number", found.digits, fit=0.9 if found.repaired or found.split else 1.0)
+    elif odd:
+        findings.append(Finding(code=ReasonCode.NUMBER_FORMAT_INVALID, field="number",
+                                detail=f"certificate number of {len(odd.digits)} digits "
+                                       "fits no configured pattern"))
+    else:
+        findings.append(Finding(code=ReasonCode.NUMBER_NOT_FOUND, field="number"))
+    words, end = _holder(text)
+    if words:
+        last, first, middle = split_name(words)
+        # Two words or fewer: the patronymic or more is missing or was misread.
+        fit = 1.0 if len(words) >= 3 else 0.8
+        for field, value in (("last_name", last), ("first_name", first),
+                             ("middle_name", middle)):
+            bag.put(field, value, fit=fit)
+    bag.put("issuer", _issuer(text, end), fit=0.7)
+    hit = find_label(text.lines, LABELS["specialty"], stop=ALL_LABELS)
+    bag.put("specialty", continued(text.lines, hit, ALL_LABELS) if hit else None,
+            fit=hit.score if hit else 0.0)
+    value, score = _label(text, "issue_date")
+    bag.put("issue_date", parse_date(value), fit=score)
+    value, score = _label(text, "valid_until")
+    bag.put("valid_until", parse_date(value), fit=score)
+    value, score = _label(text, "registration_number")
+    bag.put("registration_number", value.split()[0] if value else None, fit=score)
+    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings)

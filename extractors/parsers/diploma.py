@@ -1,0 +1,164 @@
+"""Education diploma: blank series and number, holder, institution, specialty, dates.
+
+Blanks since 2014 carry a 6-digit series and a 7-digit number (``107724 0012345``); older
+ones 2–3 Cyrillic letters and 6–7 digits (``ВСГ 1234567``, ``ЖВ 123456``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractors.parsers.common import (
+    DigitRun,
+    FieldBag,
+    ParsedDocument,
+    canon,
+    continued,
+    digit_runs,
+    find_label,
+    line_has,
+    name_words,
+    parse_date,
+    repair_digits,
+    split_name,
+)
+from extractors.text import DocumentText
+from sverka.models import Finding
+from sverka.reasons import ReasonCode
+
+KEY_FIELDS = ("series", "number", "last_name", "first_name")
+LABELS = {
+    "registration_number": ("Регистрационный номер",), "issue_date": ("Дата выдачи",),
+    "qualification": ("Квалификация",),
+    "specialty": ("по специальности", "по направлению подготовки", "Специальность"),
+}
+ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
+_OLD = re.compile(r"(?<![\w])([А-ЯЁA-Zа-яёa-z]{2,3})\s*№?\s*(\S{6,7})(?!\S)")
+# Upper-case words that precede digits on a diploma without being a blank series.
+_NOT_SERIES = {"ОТ", "ОБ", "ВО", "ПО", "НА", "ИЗ", "ДО", "ЗА", "РФ", "ГУ", "ООО", "АО", "ОАО"}
+_HOLDER_ANCHORS = ("свидетельствует о том, что", "Настоящий диплом выдан")
+_HOLDER_END = ("освоил", "освоила", "прошел", "прошла", "окончил", "окончила", "успешно")
+# «Мария Сергеевна» at the end of a line; OCR may split a word once («Ири на»).
+_NAME_PATRONYMIC = re.compile(r"(?<!\w)([А-ЯЁ][а-яё]*(?: [а-яё]+)?)\s+"
+                              r"([А-ЯЁ][а-яё]*(?: [а-яё]+)?(?:вна|вич|ична|ич|чна))\s*$")
+_SPECIALTY_CODE_GAPS = re.compile(r"(?<=\d)\s*\.\s*(?=\d)")  # «31. 05 .01» → «31.05.01»
+
+
+def _label(text: DocumentText, field: str, wraps: bool = False) -> tuple[str | None, float]:
+    others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
+    hit = find_label(text.lines, LABELS[field], stop=others)
+    if hit is None:
+        return None, 0.0
+    return (continued(text.lines, hit, ALL_LABELS) if wraps else hit.value), hit.score
+
+
+def _new_blank(runs: list[DigitRun]) -> DigitRun | None:
+    fitting = [r for r in runs if len(r.digits) == 13 and r.sizes[0] in (6, 13)]
+    fitting.sort(key=lambda r: (r.sizes != (6, 7), r.split, r.repaired))
+    return fitting[0] if fitting else None
+
+
+def _old_blank(lines: list[str]) -> tuple[str, str] | None:
+    # Upper-case letters first; then lower case, which OCR gives for letters whose small
+    # forms look the same («двс 6256806»).
+    for upper_only in (True, False):
+        for line in lines:
+            for m in _OLD.finditer(line):
+                letters, digits = canon(m[1]), repair_digits(m[2])
+                if (letters in _NOT_SERIES or not re.fullmatch(r"[А-Я]{2,3}", letters)
+                        or (upper_only and not m[1].isupper())
+                        or digits is None or not digits.isdigit()):
+                    continue
+                return letters, digits
+    return None
+
+
+def _odd_number(runs: list[DigitRun], skip_lines: set[int]) -> DigitRun | None:
+    odd = [r for r in runs if 10 <= len(r.digits) <= 16 and len(r.digits) != 13
+           and r.sizes[0] >= 5 and not r.split and r.line_index not in skip_lines]
+    return odd[0] if odd else None
+
+
+def _holder(lines: list[str]) -> tuple[list[str], float]:
+    """Name words after «…свидетельствует о том, что» (or «…выдан») up to «освоил(а)…»,
+    with how well they fit (1.0: three words in place)."""
+    start = line_has(lines, _HOLDER_ANCHORS, min_score=0.85)
+    if start is None:
+        return [], 0.0
+    hit = find_label(lines[start:start + 1], _HOLDER_ANCHORS, min_score=0.85, next_line=False)
+    words = name_words(hit.value, capitalised=True) if hit else []
+    for line in lines[start + 1: start + 5]:
+        if len(words) >= 3 or line_has([line], _HOLDER_END, min_score=0.85) is not None:
+            break
+        words += name_words(line, capitalised=True)
+    if len(words) == 1:
+        # OCR reads the two halves of the sheet line by line and may put «Мария Сергеевна»
+        # at the end of an institution line; a name + patronymic pair is recognisable.
+        pair = _stray_name_pair(lines)
+        if pair:
+            return words + pair, 0.8
+    return words[:4], (1.0 if len(words) >= 3 else 0.8)
+
+
+def _stray_name_pair(lines: list[str]) -> list[str]:
+    for line in lines:
+        m = _NAME_PATRONYMIC.search(line)
+        if m:
+            return [m[1].replace(" ", ""), m[2].replace(" ", "")]
+    return []
+
+
+def _institution(lines: list[str]) -> str | None:
+    top = line_has(lines, ("РОССИЙСКАЯ ФЕДЕРАЦИЯ",))
+    heading = line_has(lines, ("ДИПЛОМ",), min_score=0.9)
+    if top is None or heading is None or not 0 < heading - top <= 5:
+        return None
+    return " ".join(" ".join(lines[top + 1:heading]).split()) or None
+
+
+def _blank(text: DocumentText, bag: FieldBag, findings: list[Finding]) -> None:
+    runs = digit_runs(text.lines)
+    new = _new_blank(runs)
+    if new:
+        fit = 0.9 if new.repaired or new.split else 1.0
+        bag.put("series", new.digits[:6], fit=fit)
+        bag.put("number", new.digits[6:], fit=fit)
+        return
+    old = _old_blank(text.lines)
+    if old:
+        bag.put("series", old[0])
+        bag.put("number", old[1])
+        return
+    reg = find_label(text.lines, LABELS["registration_number"], next_line=False)
+    odd = _odd_number(runs, {reg.line_index} if reg else set())
+    if odd:
+        findings.append(Finding(code=ReasonCode.NUMBER_FORMAT_INVALID, field="number",
+                                detail=f"blank number has {len(odd.digits)} digits, "
+                                       "expected 6 + 7"))
+        return
+    findings.append(Finding(code=ReasonCode.SERIES_NOT_FOUND, field="series"))
+    findings.append(Finding(code=ReasonCode.NUMBER_NOT_FOUND, field="number"))
+
+
+def parse_diploma(text: DocumentText) -> ParsedDocument:
+    """Fields of an education diploma (both halves)."""
+    bag = FieldBag(text)
+    findings: list[Finding] = []
+    _blank(text, bag, findings)
+    words, fit = _holder(text.lines)
+    if words:
+        last, first, middle = split_name(words)
+        for field, value in (("last_name", last), ("first_name", first),
+                             ("middle_name", middle)):
+            bag.put(field, value, fit=fit)
+    value, score = _label(text, "registration_number")
+    bag.put("registration_number", (value or "").split()[0] if value else None, fit=score)
+    value, score = _label(text, "issue_date")
+    bag.put("issue_date", parse_date(value), fit=score)
+    value, score = _label(text, "specialty", wraps=True)
+    # Kept as printed, code included («31.05.01 Лечебное дело»): the register does the same.
+    bag.put("specialty", _SPECIALTY_CODE_GAPS.sub(".", value or "") or None, fit=score)
+    value, score = _label(text, "qualification", wraps=True)
+    bag.put("qualification", value, fit=score)
+    bag.put("issuer", _institution(text.lines), fit=0.8)
+    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings)

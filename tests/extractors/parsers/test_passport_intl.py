@@ -1,0 +1,166 @@
+"""TD3 passports: MRZ first, printed bilingual fields second."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from extractors.parsers import parse
+from extractors.text import DocumentText
+from fixtures.mrz import td3_mrz
+from sverka.models import DocType, FieldSource
+from sverka.reasons import ReasonCode
+
+MRZ = td3_mrz(surname="IVANOVA", given_names="MARIIA", number="751234567", issuing_state="RUS",
+              nationality="RUS", birth_date=date(1990, 4, 12), sex="F",
+              expiry_date=date(2030, 5, 15))
+PRINTED = """ПАСПОРТ / PASSPORT
+РОССИЙСКАЯ ФЕДЕРАЦИЯ / RUSSIAN FEDERATION
+Тип/Type P    Код государства/Code of issuing State RUS    Номер паспорта/Passport No. 751234567
+Фамилия/Surname ИВАНОВА / IVANOVA
+Имя/Given names МАРИЯ / MARIIA
+Гражданство/Nationality РОССИЙСКАЯ ФЕДЕРАЦИЯ / RUSSIAN FEDERATION
+Дата рождения/Date of birth 12.04.1990      Пол/Sex Ж/F
+Дата выдачи/Date of issue 15.05.2020
+Дата окончания срока действия/Date of expiry 15.05.2030
+Орган, выдавший документ/Authority МВД 77810"""
+CLEAN = f"{PRINTED}\n{MRZ[0]}\n{MRZ[1]}"
+OCR = f"""ПACПOPT / PASSP0RT
+Тип/Туре Р   Код государства/Соdе of issuing State RUS   Номер паспорта/Passport N0. 75 1234567
+Фамилия/Surnаme  ИВAНОВА / IVANOVA
+Имя/Given names MAPИЯ / MARIIA
+Дата рождения/Date of birth l2.04.1990   Пол/Sex Ж/F
+Дата выдачи/Date оf issue 15.О5.2020
+Дата окончания срока действия/Date of expiry 15.05.2030
+{MRZ[0].replace("<<<<<<<<<<", "<<<<< <<<<<")}
+{MRZ[1].replace("9004", "9OO4")}"""
+ICAO = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+
+def _text(raw: str, source: FieldSource = FieldSource.TEXT_LAYER,
+          confidence: float | None = None) -> DocumentText:
+    return DocumentText.from_lines(raw.splitlines(), source, confidence)
+
+
+def _codes(result) -> list[tuple[ReasonCode, str | None]]:
+    return [(f.code, f.field) for f in result.findings]
+
+
+def _assert_russian(extracted) -> None:
+    assert extracted.number == "751234567"
+    assert (extracted.last_name, extracted.first_name) == ("ИВАНОВА", "МАРИЯ")
+    assert extracted.birth_date == date(1990, 4, 12)
+    assert extracted.valid_until == date(2030, 5, 15)
+    assert extracted.issue_date == date(2020, 5, 15)
+    assert (extracted.sex, extracted.nationality) == ("F", "RUS")
+    assert extracted.series is None
+
+
+def test_clean_russian_passport() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(CLEAN))
+    _assert_russian(result.extracted)
+    assert result.extracted.issuer == "МВД 77810"
+    assert result.findings == []
+    assert result.extracted.field_sources["number"] is FieldSource.MRZ
+    assert result.extracted.field_sources["last_name"] is FieldSource.TEXT_LAYER
+    assert result.extracted.confidence == 1.0
+
+
+def test_noisy_ocr() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(OCR, FieldSource.OCR, 0.85))
+    _assert_russian(result.extracted)
+    assert result.findings == []
+    assert result.extracted.field_confidence["number"] > 0.85  # MRZ check digit passed
+
+
+def test_printed_only() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(PRINTED))
+    _assert_russian(result.extracted)
+    assert result.findings == []
+    assert result.extracted.field_sources["number"] is FieldSource.TEXT_LAYER
+
+
+def test_icao_specimen_mrz_only() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(ICAO))
+    extracted = result.extracted
+    assert (extracted.number, extracted.nationality) == ("L898902C3", "UTO")
+    assert (extracted.last_name, extracted.first_name) == ("ERIKSSON", "ANNA MARIA")
+    assert extracted.birth_date == date(1974, 8, 12)
+    assert extracted.valid_until == date(2012, 4, 15)
+    assert extracted.field_sources["last_name"] is FieldSource.MRZ
+    assert result.findings == []
+
+
+def test_foreign_passport_with_latin_printed_names() -> None:
+    raw = "PASSPORT\nSurname ERIKSSON\nGiven names ANNA MARIA\n" + ICAO
+    result = parse(DocType.PASSPORT_INTL, _text(raw))
+    assert (result.extracted.last_name, result.extracted.first_name) == ("ERIKSSON", "ANNA MARIA")
+    assert result.findings == []
+
+
+def test_printed_number_differs_from_mrz() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(CLEAN.replace("No. 751234567", "No. 751234568")))
+    assert _codes(result) == [(ReasonCode.MRZ_MISMATCH, "number")]
+    assert not re.search(r"\d{3,}", result.findings[0].detail or "")
+
+
+def test_look_alike_in_printed_number_is_no_mismatch() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(CLEAN.replace("No. 751234567", "No. 75l234567")))
+    assert result.findings == []
+
+
+def test_garbled_printed_given_name_falls_back_to_mrz() -> None:
+    raw = CLEAN.replace("МАРИЯ / MARIIA", "HAHA / ММА")  # as Tesseract once read «НИНА / NINA»
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.8))
+    e = result.extracted
+    assert (e.last_name, e.first_name) == ("IVANOVA", "MARIIA")  # one script for both
+    assert e.field_sources["first_name"] is FieldSource.MRZ
+    assert result.findings == []  # garbage is not evidence of another person
+
+
+def test_printed_names_differ_from_mrz() -> None:
+    result = parse(DocType.PASSPORT_INTL,
+                   _text(CLEAN.replace("ИВАНОВА / IVANOVA", "ПЕТРОВА / PETROVA")))
+    assert _codes(result) == [(ReasonCode.MRZ_MISMATCH, "last_name")]
+
+
+def _bump(line: str, position: int) -> str:
+    return line[:position] + str((int(line[position]) + 1) % 10) + line[position + 1:]
+
+
+def test_mrz_check_digit_fails() -> None:
+    raw = CLEAN.replace(MRZ[1], _bump(MRZ[1], 19)).replace("Date of birth 12.04.1990", "")
+    result = parse(DocType.PASSPORT_INTL, _text(raw))
+    assert (ReasonCode.CHECKSUM_INVALID, "mrz") in _codes(result)
+    assert "birth_date" in (result.findings[0].detail or "")
+
+
+@pytest.mark.parametrize("position", [
+    24,  # an expiry digit misread
+    27,  # the expiry check digit misread
+    3,   # a number digit misread
+])
+def test_mrz_misreads_are_restored_from_the_page(position: int) -> None:
+    raw = CLEAN.replace(MRZ[1], _bump(MRZ[1], position))
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.8))
+    _assert_russian(result.extracted)
+    assert result.findings == []
+
+
+def test_mrz_that_checks_out_but_differs_from_the_page_is_reported() -> None:
+    raw = CLEAN.replace("Date of expiry 15.05.2030", "Date of expiry 15.05.2031")
+    result = parse(DocType.PASSPORT_INTL, _text(raw))
+    assert _codes(result) == [(ReasonCode.MRZ_MISMATCH, "valid_until")]
+
+
+def test_nothing_found() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text("ПАСПОРТ / PASSPORT"))
+    assert _codes(result) == [(ReasonCode.NUMBER_NOT_FOUND, "number")]
+
+
+def test_printed_number_of_wrong_format() -> None:
+    result = parse(DocType.PASSPORT_INTL,
+                   _text(PRINTED.replace("No. 751234567", "No. 75 1234567 89")))
+    assert _codes(result) == [(ReasonCode.NUMBER_FORMAT_INVALID, "number")]
