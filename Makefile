@@ -78,7 +78,7 @@ demo: setup $(AIRFLOW_HOME)/airflow.db
 	@echo "Open the Airflow UI on the same data:         make airflow  (http://127.0.0.1:8080)"
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q
 
 # ---------------------------------------------------------------- more
 
