@@ -17,6 +17,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
+from extractors.sandbox import Limits, run_limited
 from sverka.config import Settings
 from sverka.models import FileFormat
 
@@ -43,14 +44,23 @@ class PageSet:
 
 
 def load_pages(data: bytes, file_format: FileFormat, settings: Settings) -> PageSet:
-    """Accepted file bytes -> pages (text lines for born-digital PDFs, images otherwise)."""
+    """Accepted file bytes -> pages (text lines for born-digital PDFs, images otherwise).
+
+    PDF text extraction and rendering decode content intake has not decoded, so they run
+    under the decoder limits (``DecoderError`` past them). Images decode here directly:
+    intake has already decoded them in full under the same limits, within the pixel limit.
+    """
     if file_format is FileFormat.PDF:
-        lines_per_page = _text_layer(data)
-        if sum(len("".join(lines)) for lines in lines_per_page) >= settings.min_text_layer_chars:
-            pages = [Page(index=i, text_lines=lines) for i, lines in enumerate(lines_per_page)]
-            return PageSet(pages=pages, has_text_layer=True)
-        return PageSet(pages=_render_pdf(data, settings), has_text_layer=False)
+        return run_limited(_load_pdf, data, settings, limits=Limits.from_settings(settings))
     return PageSet(pages=[_decode_image(data)], has_text_layer=False)
+
+
+def _load_pdf(data: bytes, settings: Settings) -> PageSet:
+    lines_per_page = _text_layer(data)
+    if sum(len("".join(lines)) for lines in lines_per_page) >= settings.min_text_layer_chars:
+        pages = [Page(index=i, text_lines=lines) for i, lines in enumerate(lines_per_page)]
+        return PageSet(pages=pages, has_text_layer=True)
+    return PageSet(pages=_render_pdf(data, settings), has_text_layer=False)
 
 
 def _text_layer(data: bytes) -> list[list[str]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import time
+import unicodedata
 import zipfile
 import zlib
 
@@ -13,9 +15,11 @@ from PIL import Image
 from reportlab.lib import pdfencrypt
 from reportlab.pdfgen import canvas
 
+from fixtures import hostile_files as hf
 from sverka.config import Settings
-from sverka.models import DocumentEntry, FileFormat
+from sverka.models import DocumentEntry, FileFormat, Manifest
 from sverka.reasons import ReasonCode
+from validators import intake
 from validators.intake import check_intake, sniff_format, unsafe_file_name
 
 SETTINGS = Settings()
@@ -119,3 +123,118 @@ def test_intake_hashes_content() -> None:
 @pytest.mark.parametrize("name", ["ok.jpg", "Иванова_Паспорт_2015-01-01.jpg"])
 def test_plain_names_are_safe(name: str) -> None:
     assert unsafe_file_name(name) is None
+
+
+# ---------------------------------------------------------------- hostile uploads
+
+_TEXT_PDF = _pdf()
+
+
+@pytest.mark.parametrize(
+    ("file", "data", "expected"),
+    [
+        (f"{GOOD_NAME}.pdf", hf.zip_pdf_polyglot(_TEXT_PDF), [ReasonCode.FORMAT_NOT_ALLOWED]),
+        (f"{GOOD_NAME}.pdf", hf.ole2_document(), [ReasonCode.FORMAT_NOT_ALLOWED]),
+        (f"{GOOD_NAME}.pdf", hf.elf_executable(), [ReasonCode.FORMAT_NOT_ALLOWED]),
+        (f"{GOOD_NAME}.pdf", hf.add_signature_field(_TEXT_PDF), [ReasonCode.PDF_SIGNED]),
+        (f"{GOOD_NAME}.pdf", hf.add_signature_field(_TEXT_PDF, signed=False), []),
+        (f"{GOOD_NAME}.pdf", _TEXT_PDF.replace(b"%%EOF", b"%/ByteRange /Sig\n%%EOF"), []),
+        (f"{GOOD_NAME}.pdf", hf.truncate(_TEXT_PDF, 0.7), [ReasonCode.FILE_CORRUPT]),
+        (f"{GOOD_NAME}.pdf", hf.no_pages_pdf(), [ReasonCode.FILE_CORRUPT]),
+        (f"{GOOD_NAME}.pdf", hf.deep_nesting_pdf(), [ReasonCode.FILE_CORRUPT]),
+        (f"{GOOD_NAME}.png", hf.png_with_bad_crc(_image("PNG")), [ReasonCode.FILE_CORRUPT]),
+        (f"{GOOD_NAME}.jpg", hf.jpeg_claiming(_image("JPEG"), 65000, 65000),
+         [ReasonCode.IMAGE_TOO_LARGE]),
+        (f"{GOOD_NAME}.pdf", hf.flate_bomb_pdf(), [ReasonCode.IMAGE_TOO_LARGE]),
+        (f"{GOOD_NAME}.pdf", hf.flate_bomb_pdf(layers=3), [ReasonCode.IMAGE_TOO_LARGE]),
+        (f"{GOOD_NAME}.pdf", hf.huge_image_pdf(), [ReasonCode.IMAGE_TOO_LARGE]),
+        (f"{GOOD_NAME}.pdf", hf.huge_page_pdf(), [ReasonCode.IMAGE_TOO_LARGE]),
+        ("a\nb_Паспорт_2015-01-01.jpg", b"x", [ReasonCode.FILE_NAME_INVALID]),
+        ("я" * 200 + ".jpg", b"x", [ReasonCode.FILE_NAME_INVALID]),
+    ],
+    ids=["polyglot", "ole2", "elf", "signed", "empty-sig-field", "sig-words", "truncated-pdf",
+         "no-pages", "deep-nesting", "png-crc", "jpeg-bomb", "flate-bomb", "flate-3-layers",
+         "huge-image", "huge-page", "newline-name", "long-name"],
+)
+def test_hostile_codes(file: str, data: bytes, expected: list[ReasonCode]) -> None:
+    assert _codes(file, data) == expected
+
+
+def test_limits_come_from_settings() -> None:
+    pdf_only = Settings(allowed_formats=(FileFormat.PDF,))
+    assert _codes(f"{GOOD_NAME}.png", _image("PNG"), pdf_only) == [ReasonCode.FORMAT_NOT_ALLOWED]
+    assert _codes(f"{GOOD_NAME}.pdf", _pdf(pages=3), Settings(max_pages=2)) == [
+        ReasonCode.TOO_MANY_PAGES]
+    assert _codes(f"{GOOD_NAME}.png", _image("PNG"), Settings(max_pixels=1000)) == [
+        ReasonCode.IMAGE_TOO_LARGE]
+    small_inflate = Settings(max_pdf_inflated_bytes=1000)
+    assert _codes(f"{GOOD_NAME}.pdf", hf.flate_bomb_pdf(mib=1), small_inflate) == [
+        ReasonCode.IMAGE_TOO_LARGE]
+
+
+def _slow(*args: object) -> None:
+    time.sleep(30)
+
+
+def _greedy(*args: object) -> None:
+    bytearray(4 << 30)
+
+
+@pytest.mark.parametrize(("decoder", "words"), [(_slow, "ran past"), (_greedy, "memory")])
+def test_decoder_past_its_limits_goes_to_a_person(monkeypatch: pytest.MonkeyPatch, decoder,
+                                                  words: str) -> None:
+    monkeypatch.setattr(intake, "inspect_content", decoder)
+    limits = Settings(decoder_timeout_seconds=0.5, decoder_memory_mb=64)
+    started = time.monotonic()
+    entry = DocumentEntry(document_id="d1", file=f"{GOOD_NAME}.png")
+    result = intake.check_intake(entry, _image("PNG"), limits)
+    assert time.monotonic() - started < 5
+    assert [f.code for f in result.findings] == [ReasonCode.PROCESSING_ERROR]
+    assert words in result.findings[0].detail
+    assert result.file_format is None  # no format established: the pipeline stops here
+    assert result.sha256 == hashlib.sha256(_image("PNG")).hexdigest()
+
+
+def test_real_decode_past_the_memory_cap_is_review_not_a_crash() -> None:
+    # A valid 1.6 MB PNG that decodes to 1.6 GB, with the pixel limit lifted: only the
+    # sandbox's address-space cap (what the worker maps + 64 MB) stops the decode.
+    data = hf.gray_png(40_000, 40_000)
+    no_pixel_limit = Settings(max_pixels=2_000_000_000, decoder_memory_mb=64)
+    assert _codes(f"{GOOD_NAME}.png", data, no_pixel_limit) == [ReasonCode.PROCESSING_ERROR]
+    assert _codes(f"{GOOD_NAME}.png", hf.gray_png(2000, 3000), no_pixel_limit) == []
+
+
+# ---------------------------------------------------------------- manifests
+
+
+def _manifest(**changes: object) -> Manifest:
+    data: dict = {"submission_id": "A-1", "applicant": {"last_name": "Иванова",
+                                                        "first_name": "Мария"},
+                  "documents": [{"document_id": "d1", "file": f"{GOOD_NAME}.pdf"}]}
+    data.update(changes)
+    return Manifest.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({}, None),
+        ({"documents": []}, "no documents"),
+        ({"documents": [{"document_id": f"d{i}", "file": "x.pdf"} for i in range(51)]},
+         "limit 50"),
+        ({"submission_id": "../A-1"}, "not a plain name"),
+        ({"documents": [{"document_id": "a/b", "file": "x.pdf"}]}, "not a plain name"),
+        ({"documents": [{"document_id": ".hidden", "file": "x.pdf"}]}, "not a plain name"),
+        ({"documents": [{"document_id": "d1", "file": "x.pdf"},
+                        {"document_id": "d1", "file": "y.pdf"}]}, "repeated: d1"),
+        ({"applicant": {"last_name": "\ud800", "first_name": "М"}}, "not valid Unicode"),
+    ],
+)
+def test_manifest_problems(changes: dict, words: str | None) -> None:
+    problem = intake.manifest_problem(_manifest(**changes), SETTINGS)
+    assert (problem is None) if words is None else (words in problem)
+
+
+def test_nfc_and_nfd_spellings_are_one_upload() -> None:
+    name = "Йошкина_Диплом_2020-06-30.pdf"
+    assert intake.upload_key(unicodedata.normalize("NFD", name)) == intake.upload_key(name)
