@@ -1,9 +1,18 @@
 """Registry snapshots: load a CSV export (DESIGN §4), swap it in atomically, look records up.
 
-Rows are inserted into a new, not yet current snapshot in batches, each batch in its own
-short transaction (so an SQLite writer lock is never held for the whole load); one final
-transaction makes the new snapshot current. Readers only ever see the current snapshot,
-so a half-loaded or failed snapshot is invisible, and the previous one stays current.
+Rows are inserted into a new, not yet current snapshot in large batches, each batch in its
+own short transaction (so an SQLite writer lock is never held for the whole load); one
+final transaction makes the new snapshot current. Readers only ever see the current
+snapshot, so a half-loaded or failed snapshot is invisible and the previous one stays.
+
+Bulk insert is the backend's fastest path: ``executemany`` straight to the SQLite driver,
+``COPY FROM STDIN`` on PostgreSQL. A unique index (migration 0002) makes the database
+refuse a second record with the same type, series and number, so the loader keeps nothing
+per row in memory; only when a batch is refused does it look for the offending line.
+
+Near look-ups (:meth:`RegistryStore.find_near`) expand the number into every string one
+substitution away and probe the same unique index with them: a dozen to a few hundred
+index seeks in one statement, no extra table, nothing to build at load time.
 """
 
 from __future__ import annotations
@@ -13,24 +22,36 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from storage.database import transaction
+from storage.database import UNAVAILABLE_ERRORS, transaction
 from storage.errors import (
     DatabaseUnavailable,
     RegistrySnapshotInvalid,
     RegistryUnavailable,
     StorageError,
 )
-from storage.tables import RegistryRecordRow, RegistrySnapshot
+from storage.tables import RegistryRecordRow, RegistrySnapshot, RegistryValidation
 from sverka.models import DocType, RegistryRecord
 
 CSV_HEADER = (
@@ -38,14 +59,25 @@ CSV_HEADER = (
     "series", "number", "issue_date", "valid_until", "issuer", "specialty", "status",
 )
 STATUSES = frozenset({"active", "revoked"})
+DOC_TYPES = frozenset(t.value for t in DocType)
+# Column order of the parsed row tuples and of the bulk insert.
+ROW_COLUMNS = (
+    "snapshot_id", "record_id", "snils_norm", "last_name", "first_name", "middle_name",
+    "birth_date", "doc_type", "series_norm", "number_norm", "issue_date", "valid_until",
+    "issuer", "specialty", "status",
+)
 # Spaces (including no-break and thin spaces) and every kind of dash or hyphen.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _NON_DIGITS = re.compile(r"\D+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STALE_LOAD = timedelta(days=1)
+_LOAD_CACHE_KIB = 131_072  # SQLite page cache while loading: index pages stay in memory
+_DIGITS = "0123456789"
+_LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+_MAX_NEAR_LENGTH = 20  # contract numbers have at most 15 characters
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 def normalize_number(value: str | None) -> str:
@@ -59,6 +91,21 @@ def normalize_snils(value: str | None) -> str | None:
     return digits if len(digits) == 11 else None
 
 
+def one_substitution_variants(number: str, doc_type: DocType | str) -> list[str]:
+    """Every string that differs from ``number`` in exactly one character.
+
+    The alphabet is what such numbers are made of: digits, plus Latin letters for ICAO
+    passports or when the number has one, plus Cyrillic when it has one.
+    """
+    alphabet = _DIGITS
+    if DocType(doc_type) is DocType.PASSPORT_INTL or any(c in _LATIN for c in number):
+        alphabet += _LATIN
+    if any(c in _CYRILLIC for c in number):
+        alphabet += _CYRILLIC
+    return [number[:i] + c + number[i + 1:]
+            for i, old in enumerate(number) for c in alphabet if c != old]
+
+
 @dataclass(frozen=True)
 class SnapshotInfo:
     id: int
@@ -69,28 +116,57 @@ class SnapshotInfo:
     is_current: bool
 
 
+# ---------------------------------------------------------------- look-up statements
+
+_records, _snapshots = RegistryRecordRow.__table__, RegistrySnapshot.__table__
+# One statement per look-up: a swap between "which snapshot" and "which rows" cannot mix
+# two snapshots. A scalar subquery rather than a join, and no ORDER BY, so that SQLite
+# (no statistics) picks the document index instead of scanning the snapshot. Built once
+# with bound parameters: building expressions per call cost more than the query.
+_IN_CURRENT = _records.c.snapshot_id == (
+    select(_snapshots.c.id).where(_snapshots.c.is_current).scalar_subquery())
+_DOC_TYPE = _records.c.doc_type == bindparam("doc_type")
+_SERIES = _records.c.series_norm == bindparam("series")
+_FIND = select(_records).where(_IN_CURRENT, _DOC_TYPE, _SERIES,
+                               _records.c.number_norm == bindparam("number"))
+_FIND_NEAR = select(_records).where(
+    _IN_CURRENT, _DOC_TYPE, _records.c.number_norm.in_(bindparam("numbers", expanding=True)),
+    _SERIES)
+_FIND_BY_NUMBER = select(_records).where(_IN_CURRENT, _DOC_TYPE,
+                                         _records.c.number_norm == bindparam("number"))
+_FIND_BY_SNILS = select(_records).where(_IN_CURRENT,
+                                        _records.c.snils_norm == bindparam("snils"))
+_HAS_CURRENT = select(func.count()).select_from(_snapshots).where(_snapshots.c.is_current)
+
+
 class RegistryStore:
     """Registry snapshots in the database; every failure to query is ``RegistryUnavailable``."""
 
-    def __init__(self, engine: Engine, *, batch_size: int = 5000, keep_snapshots: int = 2):
+    def __init__(self, engine: Engine, *, batch_size: int = 50_000, keep_snapshots: int = 2):
         self.engine = engine
         self.batch_size = batch_size
         self.keep_snapshots = keep_snapshots
 
     # ------------------------------------------------------------ loading
 
-    def load_csv(self, source_data: Path | bytes, source: str) -> SnapshotInfo:
-        """Load a CSV export as the new current snapshot; a no-op if it is already current."""
+    def load_csv(self, source_data: Path | bytes, source: str, *,
+                 validation_id: int | None = None) -> SnapshotInfo:
+        """Load a CSV export as the new current snapshot; a no-op if it is already current.
+
+        ``validation_id`` (a :meth:`record_validation` row) is linked to the snapshot.
+        """
         digest = _sha256(source_data)
         current = self.current_snapshot()
         if current is not None and current.sha256 == digest:
+            self._link_validation(validation_id, current.id)
             return current
         with _registry_errors():
             snapshot_id = self._create_snapshot(source, digest)
             try:
                 with _open_text(source_data) as stream:
                     row_count = self._insert_rows(snapshot_id, _parse_rows(stream))
-                info = self._swap_in(snapshot_id, row_count)
+                self._analyze()
+                info = self._swap_in(snapshot_id, row_count, validation_id)
             except BaseException:
                 self._discard(snapshot_id)
                 raise
@@ -108,24 +184,53 @@ class RegistryStore:
             result = conn.execute(insert(RegistrySnapshot).values(values))
             return int(result.inserted_primary_key[0])
 
-    def _insert_rows(self, snapshot_id: int, rows: Iterable[dict[str, Any]]) -> int:
+    def _insert_rows(self, snapshot_id: int, rows: Iterable[tuple[int, tuple[Any, ...]]]) -> int:
         count = 0
-        for batch in _batches(rows, self.batch_size):
-            for row in batch:
-                row["snapshot_id"] = snapshot_id
-            # A list of parameter sets: executemany (insertmanyvalues on both backends).
-            self._insert_batch(batch)
-            count += len(batch)
+        with _unavailable_as_registry(), self.engine.connect() as conn, _load_pragmas(conn):
+            conn.execution_options(sqlite_immediate=True)
+            for batch in _batches(rows, self.batch_size):
+                values = [(snapshot_id, *row) for _, row in batch]
+                try:
+                    with conn.begin():
+                        _bulk_insert(conn, values)
+                except IntegrityError as exc:
+                    raise RegistrySnapshotInvalid(
+                        self._first_duplicate(snapshot_id, batch)) from exc
+                count += len(batch)
         if count == 0:
             # An empty register would turn every document into NOT_IN_REGISTRY.
             raise RegistrySnapshotInvalid("registry CSV has a header but no records")
         return count
 
-    def _insert_batch(self, batch: list[dict[str, Any]]) -> None:
-        with transaction(self.engine, write=True) as conn:
-            conn.execute(insert(RegistryRecordRow), batch)
+    def _analyze(self) -> None:
+        """PostgreSQL: fresh statistics before readers see the rows. Without them, right
+        after a bulk load the planner scans a whole document type for ``number IN (...)``
+        (17 ms instead of 0.3 ms per near look-up at 300,000 rows)."""
+        if self.engine.dialect.name == "postgresql":
+            with transaction(self.engine, write=True) as conn:
+                conn.exec_driver_sql("ANALYZE registry_records")
 
-    def _swap_in(self, snapshot_id: int, row_count: int) -> SnapshotInfo:
+    def _first_duplicate(self, snapshot_id: int,
+                         batch: list[tuple[int, tuple[Any, ...]]]) -> str:
+        """Names the first line of a refused batch that repeats a record id or document."""
+        r = RegistryRecordRow
+        ids: set[str] = set()
+        docs: set[tuple[str, str, str]] = set()
+        with transaction(self.engine) as conn:
+            for line, row in batch:
+                record_id, doc = row[0], (row[6], row[7], row[8])
+                if record_id in ids or _any(conn, r.snapshot_id == snapshot_id,
+                                            r.record_id == record_id):
+                    return f"line {line}: duplicate record_id"
+                if doc in docs or _any(conn, r.snapshot_id == snapshot_id, r.doc_type == doc[0],
+                                       r.series_norm == doc[1], r.number_norm == doc[2]):
+                    return f"line {line}: duplicate doc_type+series+number"
+                ids.add(record_id)
+                docs.add(doc)
+        return "duplicate record_id or doc_type+series+number"
+
+    def _swap_in(self, snapshot_id: int, row_count: int,
+                 validation_id: int | None) -> SnapshotInfo:
         snapshots = RegistrySnapshot.__table__
         with transaction(self.engine, write=True) as conn:
             # Two statements in one transaction: the unique index on is_current is checked
@@ -135,6 +240,10 @@ class RegistryStore:
                 update(snapshots).where(snapshots.c.id == snapshot_id)
                 .values(is_current=True, row_count=row_count, loaded_at=_now())
             )
+            if validation_id is not None:
+                conn.execute(update(RegistryValidation)
+                             .where(RegistryValidation.id == validation_id)
+                             .values(snapshot_id=snapshot_id))
             row = conn.execute(select(snapshots).where(snapshots.c.id == snapshot_id)).one()
         return _snapshot_info(row)
 
@@ -168,13 +277,41 @@ class RegistryStore:
 
     def _delete_snapshots(self, ids: list[int]) -> None:
         with _registry_errors(), transaction(self.engine, write=True) as conn:
-            # Explicit child delete: does not depend on SQLite's foreign_keys pragma.
+            # Explicit child deletes: do not depend on SQLite's foreign_keys pragma.
             conn.execute(delete(RegistryRecordRow).where(RegistryRecordRow.snapshot_id.in_(ids)))
+            conn.execute(update(RegistryValidation)
+                         .where(RegistryValidation.snapshot_id.in_(ids)).values(snapshot_id=None))
             conn.execute(
                 delete(RegistrySnapshot).where(
                     RegistrySnapshot.id.in_(ids), RegistrySnapshot.is_current.is_(False)
                 )
             )
+
+    # ------------------------------------------------------------ validations
+
+    def record_validation(self, *, source: str, sha256: str, success: bool,
+                          row_count: int | None, report: dict[str, Any],
+                          report_key: str | None) -> int:
+        """Keeps a validation run and its report for data stewards; returns its id."""
+        values = {"validated_at": _now(), "source": source[:500], "sha256": sha256,
+                  "success": success, "row_count": row_count, "report": report,
+                  "report_key": report_key[:500] if report_key else None}
+        with _registry_errors(), transaction(self.engine, write=True) as conn:
+            result = conn.execute(insert(RegistryValidation).values(values))
+            return int(result.inserted_primary_key[0])
+
+    def validation(self, validation_id: int) -> dict[str, Any] | None:
+        with _registry_errors(), transaction(self.engine) as conn:
+            row = conn.execute(select(RegistryValidation.__table__)
+                               .where(RegistryValidation.id == validation_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def _link_validation(self, validation_id: int | None, snapshot_id: int) -> None:
+        if validation_id is None:
+            return
+        with _registry_errors(), transaction(self.engine, write=True) as conn:
+            conn.execute(update(RegistryValidation).where(RegistryValidation.id == validation_id)
+                         .values(snapshot_id=snapshot_id))
 
     # ------------------------------------------------------------ lookups
 
@@ -195,19 +332,25 @@ class RegistryStore:
         self, doc_type: DocType | str, series: str | None, number: str
     ) -> list[RegistryRecord]:
         """Records with exactly this type, series and number (``''``/None: no series)."""
-        r = RegistryRecordRow
-        return self._select(
-            r.doc_type == DocType(doc_type).value,
-            r.series_norm == normalize_number(series),
-            r.number_norm == normalize_number(number),
-        )
+        return self._select(_FIND, doc_type=DocType(doc_type).value,
+                            series=normalize_number(series), number=normalize_number(number))
+
+    def find_near(
+        self, doc_type: DocType | str, series: str | None, number: str
+    ) -> list[RegistryRecord]:
+        """Records of this type and series whose number differs in exactly one character."""
+        norm = normalize_number(number)
+        if not norm or len(norm) > _MAX_NEAR_LENGTH:
+            self._require_snapshot()
+            return []
+        return self._select(_FIND_NEAR, doc_type=DocType(doc_type).value,
+                            series=normalize_number(series),
+                            numbers=one_substitution_variants(norm, doc_type))
 
     def find_by_number(self, doc_type: DocType | str, number: str) -> list[RegistryRecord]:
         """Records with this type and number under any series (diagnostics: wrong series)."""
-        r = RegistryRecordRow
-        return self._select(
-            r.doc_type == DocType(doc_type).value, r.number_norm == normalize_number(number)
-        )
+        return self._select(_FIND_BY_NUMBER, doc_type=DocType(doc_type).value,
+                            number=normalize_number(number))
 
     def find_by_snils(self, snils: str) -> list[RegistryRecord]:
         """Every record of the person with this SNILS (any separators)."""
@@ -215,21 +358,13 @@ class RegistryStore:
         if norm is None:
             self._require_snapshot()
             return []
-        return self._select(RegistryRecordRow.snils_norm == norm)
+        return self._select(_FIND_BY_SNILS, snils=norm)
 
-    def _select(self, *conditions: Any) -> list[RegistryRecord]:
-        records, snapshots = RegistryRecordRow.__table__, RegistrySnapshot.__table__
-        current = select(snapshots.c.id).where(snapshots.c.is_current).scalar_subquery()
-        # One statement: a swap between "which snapshot" and "which rows" cannot mix two
-        # snapshots. A scalar subquery rather than a join, and no ORDER BY, so that SQLite
-        # (no statistics) picks the lookup index instead of scanning the snapshot.
-        stmt = select(records).where(records.c.snapshot_id == current, *conditions)
+    def _select(self, stmt: Select[Any], **params: Any) -> list[RegistryRecord]:
         with _registry_errors(), transaction(self.engine) as conn:
-            rows = conn.execute(stmt).all()
-            if not rows:
-                present = select(func.count()).select_from(snapshots).where(snapshots.c.is_current)
-                if conn.execute(present).scalar() == 0:
-                    raise RegistryUnavailable("no registry snapshot has been loaded")
+            rows = conn.execute(stmt, params).all()
+            if not rows and conn.execute(_HAS_CURRENT).scalar() == 0:
+                raise RegistryUnavailable("no registry snapshot has been loaded")
         return sorted((_to_record(row) for row in rows), key=lambda rec: rec.record_id)
 
     def _require_snapshot(self) -> None:
@@ -244,6 +379,69 @@ def _registry_errors() -> Iterator[None]:
         yield
     except DatabaseUnavailable as exc:
         raise RegistryUnavailable(str(exc)) from exc
+
+
+@contextmanager
+def _unavailable_as_registry() -> Iterator[None]:
+    """For code that holds a connection itself rather than using ``transaction``."""
+    try:
+        yield
+    except UNAVAILABLE_ERRORS as exc:
+        raise RegistryUnavailable(f"database unavailable: {type(exc.orig).__name__}") from exc
+
+
+def _any(conn: Connection, *conditions: Any) -> bool:
+    return bool(conn.execute(select(exists().where(*conditions))).scalar())
+
+
+# ---------------------------------------------------------------- bulk insert
+
+
+@contextmanager
+def _load_pragmas(conn: Connection) -> Iterator[None]:
+    """A larger SQLite page cache while loading, restored afterwards (pooled connection)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB}")
+    conn.commit()  # the PRAGMA read began a transaction (autobegin)
+    try:
+        yield
+    finally:
+        conn.rollback()
+        with suppress(*UNAVAILABLE_ERRORS):  # never hide what ended the load
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+            conn.commit()
+
+
+def _bulk_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Rows in ROW_COLUMNS order; dates as ISO strings, which both backends store as is."""
+    columns = ", ".join(ROW_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, columns, rows)
+        return
+    marks = ", ".join("?" for _ in ROW_COLUMNS)
+    conn.exec_driver_sql(f"INSERT INTO registry_records ({columns}) VALUES ({marks})", rows)
+
+
+def _copy_rows(conn: Connection, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    # CSV writes None as an unquoted empty field, which COPY reads as NULL; the two NOT NULL
+    # columns that may be empty are read as '' instead.
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    statement = (f"COPY registry_records ({columns}) FROM STDIN "
+                 "WITH (FORMAT csv, FORCE_NOT_NULL (middle_name, series_norm))")
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(statement, buffer)
+    except dbapi.Error as exc:
+        # The raw cursor bypasses SQLAlchemy: wrap as it would (IntegrityError, ...).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 # ---------------------------------------------------------------- CSV parsing
@@ -271,7 +469,8 @@ def _open_text(data: Path | bytes) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
-def _parse_rows(stream: IO[str]) -> Iterator[dict[str, Any]]:
+def _parse_rows(stream: IO[str]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(line number, row tuple without snapshot_id) for every record of the CSV."""
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader, None)
@@ -279,69 +478,55 @@ def _parse_rows(stream: IO[str]) -> Iterator[dict[str, Any]]:
             raise RegistrySnapshotInvalid(
                 f"registry CSV header must be exactly: {','.join(CSV_HEADER)}"
             )
-        seen_ids: set[str] = set()
-        seen_docs: set[tuple[str, str, str]] = set()
         for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 continue  # a trailing blank line is not a record
-            row = _parse_row(values, line)
-            if row["record_id"] in seen_ids:
-                raise RegistrySnapshotInvalid(f"line {line}: duplicate record_id")
-            doc_key = (row["doc_type"], row["series_norm"], row["number_norm"])
-            if doc_key in seen_docs:
-                raise RegistrySnapshotInvalid(f"line {line}: duplicate doc_type+series+number")
-            seen_ids.add(row["record_id"])
-            seen_docs.add(doc_key)
-            yield row
+            yield reader.line_num, _parse_row(values, reader.line_num)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RegistrySnapshotInvalid(f"registry CSV unreadable near line {reader.line_num}: "
                                       f"{type(exc).__name__}") from exc
 
 
-def _parse_row(values: list[str], line: int) -> dict[str, Any]:
+def _parse_row(values: Sequence[str], line: int) -> tuple[Any, ...]:
     # Messages name the line and column, never the value: it may be a number or a SNILS.
     if len(values) != len(CSV_HEADER):
         raise RegistrySnapshotInvalid(
             f"line {line}: {len(values)} columns, expected {len(CSV_HEADER)}"
         )
-    raw = dict(zip(CSV_HEADER, (v.strip() for v in values), strict=True))
-    for required in ("record_id", "last_name", "first_name", "number"):
-        if not raw[required]:
-            raise RegistrySnapshotInvalid(f"line {line}: {required} is empty")
-    try:
-        doc_type = DocType(raw["doc_type"]).value
-    except ValueError:
-        raise RegistrySnapshotInvalid(f"line {line}: unknown doc_type") from None
-    if raw["status"] not in STATUSES:
+    (record_id, snils, last, first, middle, birth, doc_type, series, number, issued,
+     valid_until, issuer, specialty, status) = [v.strip() for v in values]
+    for column, value in (("record_id", record_id), ("last_name", last),
+                          ("first_name", first), ("number", number)):
+        if not value:
+            raise RegistrySnapshotInvalid(f"line {line}: {column} is empty")
+    if doc_type not in DOC_TYPES:
+        raise RegistrySnapshotInvalid(f"line {line}: unknown doc_type")
+    if status not in STATUSES:
         raise RegistrySnapshotInvalid(f"line {line}: status must be active or revoked")
-    snils = normalize_snils(raw["snils"])
-    if raw["snils"] and snils is None:
+    snils_norm = normalize_snils(snils)
+    if snils and snils_norm is None:
         raise RegistrySnapshotInvalid(f"line {line}: snils must have 11 digits")
-    return {
-        "record_id": raw["record_id"], "snils_norm": snils,
-        "last_name": raw["last_name"], "first_name": raw["first_name"],
-        "middle_name": raw["middle_name"], "birth_date": _date(raw, "birth_date", line),
-        "doc_type": doc_type, "series_norm": normalize_number(raw["series"]),
-        "number_norm": normalize_number(raw["number"]),
-        "issue_date": _date(raw, "issue_date", line),
-        "valid_until": _date(raw, "valid_until", line),
-        "issuer": raw["issuer"] or None, "specialty": raw["specialty"] or None,
-        "status": raw["status"],
-    }
+    return (record_id, snils_norm, last, first, middle, _date(birth, "birth_date", line),
+            doc_type, normalize_number(series), normalize_number(number),
+            _date(issued, "issue_date", line), _date(valid_until, "valid_until", line),
+            issuer or None, specialty or None, status)
 
 
-def _date(raw: dict[str, str], column: str, line: int) -> date | None:
-    if not raw[column]:
+def _date(value: str, column: str, line: int) -> str | None:
+    """The value itself once it is a real ``YYYY-MM-DD`` date (stored as that text)."""
+    if not value:
         return None
     try:
-        return date.fromisoformat(raw[column])
+        if _ISO_DATE.fullmatch(value):
+            date.fromisoformat(value)
+            return value
     except ValueError:
-        raise RegistrySnapshotInvalid(f"line {line}: {column} is not YYYY-MM-DD") from None
+        pass
+    raise RegistrySnapshotInvalid(f"line {line}: {column} is not YYYY-MM-DD")
 
 
-def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
+def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -373,4 +558,5 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["CSV_HEADER", "RegistryStore", "SnapshotInfo", "normalize_number", "normalize_snils"]
+__all__ = ["CSV_HEADER", "RegistryStore", "SnapshotInfo", "normalize_number", "normalize_snils",
+           "one_substitution_variants"]
