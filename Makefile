@@ -59,6 +59,12 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 \
 	  || { tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
 
+# verify_batch runs in the `ocr` pool, one slot per core (docs/operations.md); a scheduler
+# never starts tasks of a pool that does not exist.
+$(STAMPS)/ocr-pool: $(AIRFLOW_HOME)/airflow.db
+	$(BIN)/airflow pools set ocr $$(nproc) "OCR batches: one slot per core" > /dev/null
+	@touch $@
+
 # ---------------------------------------------------------------- the two commands
 
 demo: setup $(AIRFLOW_HOME)/airflow.db
@@ -82,7 +88,7 @@ test: setup
 
 # ---------------------------------------------------------------- more
 
-airflow: setup $(AIRFLOW_HOME)/airflow.db
+airflow: setup $(AIRFLOW_HOME)/airflow.db $(STAMPS)/ocr-pool
 	$(BIN)/airflow standalone
 
 bench: setup

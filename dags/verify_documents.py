@@ -16,7 +16,13 @@ loads that export as the current registry snapshot first (otherwise the snapshot
 `sync_registry` keeps current is used); `today` fixes the check date.
 
 **Tasks**: `load_registry` → `plan_batches` (whole submissions, about 25 documents a
-batch) → `verify_batch` (mapped; the task label names the submissions) → `summarise`.
+batch) → `verify_batch` (mapped; the task label names the submissions; runs in the
+`ocr` pool, one slot per worker core) → `summarise`.
+
+**Where verdicts go**: `SVERKA_OBJECT_STORE_URL` (folder or `s3://bucket/prefix`) and
+`SVERKA_DATABASE_URL`; with `SVERKA_OBJECT_STORE_CONN_ID` the S3 keys, endpoint and
+region come from that Airflow connection (type `aws`). Every attempt is in the audit log
+under `verify_documents:<run_id>:try<n>`.
 
 **When a task fails**: a document that cannot be processed never fails the task — it
 gets a `review` verdict with `PROCESSING_ERROR`. A failing `verify_batch` means the
@@ -28,11 +34,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Connection, Param, dag, get_current_context, task
 
+from storage.objectstore import (
+    ObjectStore,
+    credentials_from_connection,
+    open_object_store,
+    s3_url_from_connection,
+)
 from sverka import batches
+from sverka.config import Settings
 
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
+# Airflow pool capping concurrent OCR batches (slots = worker cores; docs/operations.md).
+OCR_POOL = "ocr"
+
+
+def _verdict_store() -> ObjectStore | None:
+    """The verdict store with an Airflow connection's keys, when SVERKA_OBJECT_STORE_CONN_ID
+    names one; called inside the task, so the keys never travel through XCom."""
+    settings = Settings.from_env()
+    if not settings.object_store_conn_id:
+        return None
+    conn = Connection.get(settings.object_store_conn_id)
+    extra = conn.extra_dejson
+    return open_object_store(s3_url_from_connection(settings.object_store_url, extra),
+                             credentials=credentials_from_connection(conn.login,
+                                                                     conn.password, extra))
 
 
 @dag(
@@ -67,12 +95,16 @@ def verify_documents() -> None:
         return [{"batch": b.model_dump(mode="json"), "request": request} for b in plan]
 
     @task(map_index_template="{{ batch_label }}", outlets=[VERDICTS],
-          execution_timeout=timedelta(minutes=30))
+          execution_timeout=timedelta(minutes=30), pool=OCR_POOL)
     def verify_batch(work: dict) -> dict:
         batch = batches.Batch.model_validate(work["batch"])
-        get_current_context()["batch_label"] = batch.label
+        context = get_current_context()
+        context["batch_label"] = batch.label
         request = batches.RunRequest.model_validate(work["request"])
-        return batches.run_batch(batch, request).model_dump(mode="json")
+        # The audit log's "who": this run and this try, so retries read apart.
+        actor = f"verify_documents:{context['run_id']}:try{context['ti'].try_number}"
+        return batches.run_batch(batch, request, verdict_store=_verdict_store(),
+                                 actor=actor).model_dump(mode="json")
 
     @task
     def summarise(outcomes: list[dict]) -> dict:

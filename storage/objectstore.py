@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -33,6 +35,10 @@ class ObjectStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Removes the object; a key that holds nothing is not an error (as in S3)."""
+        ...
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Every key starting with ``prefix`` (a plain string prefix, as in S3).
@@ -96,7 +102,9 @@ class LocalObjectStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            # The temp file may not exist, nor its folder (a file stands in its way).
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise ObjectStoreUnavailable(f"cannot write {key!r}: {exc.strerror}") from exc
 
     def get_bytes(self, key: str) -> bytes:
@@ -110,6 +118,12 @@ class LocalObjectStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"cannot delete {key!r}: {exc.strerror}") from exc
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         _validate_prefix(prefix)
@@ -170,6 +184,7 @@ class S3ObjectStore:
         access_key: str | None = None,
         secret_key: str | None = None,
         sse: str | None = "AES256",
+        session_token: str | None = None,
         *,
         max_attempts: int = 5,
         connect_timeout: float = 5.0,
@@ -192,7 +207,8 @@ class S3ObjectStore:
         # resolves for the whole process.
         self.client: Any = boto3.session.Session().client(
             "s3", endpoint_url=endpoint_url, region_name=region,
-            aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=config,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            aws_session_token=session_token, config=config,
         )
 
     def _key(self, key: str) -> str:
@@ -217,6 +233,10 @@ class S3ObjectStore:
         except ObjectNotFound:
             return False
         return True
+
+    def delete(self, key: str) -> None:
+        with self._errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         # Validate now, not on the first next(): a bad prefix is the caller's bug.
@@ -274,12 +294,22 @@ class _S3Errors:
 _S3_OPTIONS = frozenset({"endpoint_url", "region", "sse"})
 
 
-def open_object_store(url: str) -> ObjectStore:
+@dataclass(frozen=True)
+class S3Credentials:
+    """Keys for an S3 store, when they come from somewhere else than boto3's chain."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+def open_object_store(url: str, *, credentials: S3Credentials | None = None) -> ObjectStore:
     """``file:///abs/path``, ``file://relative``, a plain path, or
     ``s3://bucket/prefix?endpoint_url=http://127.0.0.1:8333&region=…&sse=`` (empty ``sse``
     turns encryption headers off; default ``AES256``). S3 credentials come from boto3's
     usual chain: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` (and ``AWS_SESSION_TOKEN``),
-    a profile, or an instance role; never from the URL, so it can be logged.
+    a profile, or an instance role, unless ``credentials`` are given; never from the URL,
+    so it can be logged.
     """
     parts = urlsplit(url)
     if parts.scheme == "s3":
@@ -292,6 +322,9 @@ def open_object_store(url: str) -> ObjectStore:
             parts.netloc, prefix=unquote(parts.path.lstrip("/")),
             endpoint_url=options.get("endpoint_url"), region=options.get("region"),
             sse=options.get("sse", "AES256") or None,
+            access_key=credentials.access_key if credentials else None,
+            secret_key=credentials.secret_key if credentials else None,
+            session_token=credentials.session_token if credentials else None,
         )
     if parts.scheme == "file":
         # file:///abs/path, or file://relative/path (the config default) for a relative one.
@@ -300,3 +333,36 @@ def open_object_store(url: str) -> ObjectStore:
     if parts.scheme and len(parts.scheme) > 1:
         raise ValueError(f"unsupported object store URL: {url!r}")
     return LocalObjectStore(Path(url))
+
+
+def s3_url_from_connection(url: str, extra: Mapping[str, object]) -> str:
+    """Completes an ``s3://`` URL with what a connection's extra fields name.
+
+    ``bucket`` and ``prefix`` in ``extra`` replace the URL's; ``endpoint_url``,
+    ``region_name`` (or ``region``) and ``sse`` fill in options the URL leaves out. The
+    field names are those of Airflow's ``aws`` connection type, but nothing here needs
+    Airflow: the DAG layer reads the connection and passes its fields in.
+    """
+    parts = urlsplit(url) if url.startswith("s3://") else urlsplit("s3://")
+    bucket = str(extra.get("bucket") or parts.netloc)
+    prefix = str(extra.get("prefix") if "prefix" in extra else unquote(parts.path.lstrip("/")))
+    if not bucket:
+        raise ValueError("no bucket: name it in the object store URL or the connection extra")
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    for option, names in (("endpoint_url", ("endpoint_url",)),
+                          ("region", ("region_name", "region")), ("sse", ("sse",))):
+        found = next((extra[n] for n in names if extra.get(n) is not None), None)
+        if option not in options and found is not None:
+            options[option] = str(found)
+    return urlunsplit(("s3", bucket, "/" + prefix.lstrip("/"), urlencode(options), ""))
+
+
+def credentials_from_connection(login: str | None, password: str | None,
+                                extra: Mapping[str, object]) -> S3Credentials | None:
+    """Keys from a connection: login/password, else ``aws_access_key_id`` and friends."""
+    access = login or extra.get("aws_access_key_id")
+    secret = password or extra.get("aws_secret_access_key")
+    if not access or not secret:
+        return None  # boto3's own chain (instance role, AWS_* environment) decides
+    token = extra.get("aws_session_token")
+    return S3Credentials(str(access), str(secret), str(token) if token else None)

@@ -4,6 +4,11 @@ A retry after a failure anywhere converges: the database step recognises a verdi
 already holds (same content, ignoring when it was checked) and the object write simply
 overwrites the same key. The database keeps full values; the object store gets the
 masked form when ``mask`` is set.
+
+Each change of a document's verdict is a new version: a ``verdict_history`` row and a
+history object ``<prefix><submission>/history/<document>/<version>.json`` beside the
+current one. Every attempt is audited (``storage/audit.py``): the database step with one
+row per pipeline stage, then the object write, failures included.
 """
 
 from __future__ import annotations
@@ -12,20 +17,22 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import Table
 
+from storage.audit import AuditEvent, AuditTrail, new_attempt_id
+from storage.audit import dialect_insert as _insert
 from storage.database import transaction
-from storage.errors import InvalidObjectKey
+from storage.errors import DatabaseUnavailable, InvalidObjectKey, StorageError
 from storage.objectstore import ObjectStore
 from storage.registry import normalize_snils
 from storage.tables import (
-    AuditEntry,
     Document,
     ReviewItem,
     Submission,
@@ -45,7 +52,6 @@ documents_t = cast(Table, Document.__table__)
 verdicts_t = cast(Table, Verdict.__table__)
 history_t = cast(Table, VerdictHistory.__table__)
 review_t = cast(Table, ReviewItem.__table__)
-audit_t = cast(Table, AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class Publisher:
     """Writes verdicts to the database and the object store, and reads them back.
 
     ``store`` may be None for a read-side publisher (look-ups only); publishing then fails.
+    ``actor`` is who the audit log names (for a DAG task: dag, run and try).
     """
 
     def __init__(self, engine: Engine, store: ObjectStore | None, *, mask: bool,
@@ -105,6 +112,7 @@ class Publisher:
         self.mask = mask
         self.key_prefix = key_prefix.rstrip("/") + "/" if key_prefix else ""
         self.actor = actor
+        self.audit = AuditTrail(store, actor)
 
     # ------------------------------------------------------------ publishing
 
@@ -114,46 +122,65 @@ class Publisher:
     def submission_key(self, submission_id: str) -> str:
         return f"{self.key_prefix}{_segment(submission_id)}/submission.json"
 
+    def history_key(self, submission_id: str, document_id: str, version: int) -> str:
+        return (f"{self.key_prefix}{_segment(submission_id)}/history/"
+                f"{_segment(document_id)}/{version}.json")
+
     def publish_document(self, verdict: DocumentVerdict) -> PublishOutcome:
-        store = self._require_store()
-        key = self.document_key(verdict.submission_id, verdict.document_id)
+        self._require_store()
+        sid, did = verdict.submission_id, verdict.document_id
+        key = self.document_key(sid, did)
         full = verdict.model_dump(mode="json", exclude_none=True)
         now = _now()
-        with transaction(self.engine, write=True) as conn:
-            _touch_submission(conn, verdict.submission_id, now)
+        attempt = new_attempt_id()
+        with self._write(attempt, "publish_document", sid, did) as conn:
+            _touch_submission(conn, sid, now)
             status, version = _save_verdict(conn, verdict, full, now)
             enqueued = self._sync_review(conn, verdict, now)
             codes = ",".join(verdict.codes) or "-"
-            self._audit(conn, "publish_document", status, verdict.submission_id,
-                        verdict.document_id,
-                        f"verdict={verdict.verdict.value} version={version} codes={codes}"
-                        + (" review_enqueued" if enqueued else ""))
-        _write_json(store, key, masked_verdict(verdict) if self.mask else full)
-        return PublishOutcome(verdict.submission_id, verdict.document_id, key, status, version,
-                              enqueued)
+            self.audit.write(conn, [self.audit.event(
+                "publish_document", status, sid, did,
+                f"verdict={verdict.verdict.value} version={version} codes={codes}"
+                + (" review_enqueued" if enqueued else ""), attempt_id=attempt),
+                *self._stage_events(verdict, attempt)])
+            # A retry after a failed object write finds the version "unchanged" and
+            # still owes its history object: the history row holds what to write.
+            first = full if status != "unchanged" else _history_json(conn, sid, did, version)
+        self._put_objects(attempt, sid, did, [
+            (self.history_key(sid, did, version), self._masked_document(first),
+             status == "unchanged"),
+            (key, self._masked_document(full), False)])
+        return PublishOutcome(sid, did, key, status, version, enqueued)
 
     def publish_submission(self, summary: SubmissionVerdict) -> PublishOutcome:
-        store = self._require_store()
-        key = self.submission_key(summary.submission_id)
+        self._require_store()
+        sid = summary.submission_id
+        key = self.submission_key(sid)
         full = summary.model_dump(mode="json", exclude_none=True)
         now = _now()
-        with transaction(self.engine, write=True) as conn:
-            previous = _touch_submission(conn, summary.submission_id, now)
+        attempt = new_attempt_id()
+        with self._write(attempt, "publish_submission", sid, None) as conn:
+            previous = _touch_submission(conn, sid, now)
             status: Status = "created" if previous is None else (
                 "unchanged" if content_digest(previous) == content_digest(full) else "changed")
             conn.execute(update(submissions_t)
-                         .where(submissions_t.c.submission_id == summary.submission_id)
+                         .where(submissions_t.c.submission_id == sid)
                          .values(verdict=summary.verdict.value, summary=full, updated_at=now))
-            self._audit(conn, "publish_submission", status, summary.submission_id, None,
-                        f"verdict={summary.verdict.value} documents={len(summary.documents)}")
-        _write_json(store, key, _masked_summary(full) if self.mask else full)
-        return PublishOutcome(summary.submission_id, None, key, status, 0)
+            self.audit.write(conn, [self.audit.event(
+                "publish_submission", status, sid, None,
+                f"verdict={summary.verdict.value} documents={len(summary.documents)}",
+                attempt_id=attempt)])
+        self._put_objects(attempt, sid, None,
+                          [(key, _masked_summary(full) if self.mask else full, False)])
+        return PublishOutcome(sid, None, key, status, 0)
 
     def record_document(self, submission_id: str, document_id: str, file: str, sha256: str,
                         applicant_key: str, *, submitted_at: datetime | None = None) -> None:
         """Remember an uploaded file's hash, for duplicate detection across applicants."""
         now = _now()
-        with transaction(self.engine, write=True) as conn:
+        attempt = new_attempt_id()
+        with self._write(attempt, "record_document", submission_id, document_id,
+                         stage="intake") as conn:
             sub = _insert(conn, submissions_t).values(
                 submission_id=submission_id, applicant_key=applicant_key,
                 submitted_at=submitted_at, updated_at=now)
@@ -172,8 +199,9 @@ class Publisher:
                 set_={c: doc.excluded[c] for c in ("file", "sha256", "applicant_key",
                                                    "recorded_at")}))
             # A content hash is not personal data, and masking would cut its digit runs.
-            self._audit(conn, "record_document", "ok", submission_id, document_id,
-                        f"sha256={sha256}", stage="intake", mask=False)
+            self.audit.write(conn, [self.audit.event(
+                "record_document", "ok", submission_id, document_id, f"sha256={sha256}",
+                stage="intake", attempt_id=attempt, mask=False)])
 
     # ------------------------------------------------------------ reading
 
@@ -247,13 +275,66 @@ class Publisher:
                 comment=None if by_steward else "superseded by an automatic re-check"))
         return False
 
-    def _audit(self, conn: Connection, action: str, result: str, submission_id: str | None,
-               document_id: str | None, detail: str, *, stage: str = "publish",
-               mask: bool = True) -> None:
-        conn.execute(insert(audit_t).values(
-            at=_now(), actor=self.actor, stage=stage, submission_id=submission_id,
-            document_id=document_id, action=action, result=result,
-            detail=mask_text(detail) if mask else detail))
+    @contextmanager
+    def _write(self, attempt: str, action: str, submission_id: str,
+               document_id: str | None, *, stage: str = "publish") -> Iterator[Connection]:
+        """A write transaction that first writes audit events left by failed attempts,
+        and records its own failure when the database cannot be reached."""
+        try:
+            with transaction(self.engine, write=True) as conn:
+                flushed = self.audit.flush(conn)
+                yield conn
+        except DatabaseUnavailable as exc:
+            self.audit.keep(self.audit.event(action, "failed", submission_id, document_id,
+                                             str(exc), stage=stage, attempt_id=attempt))
+            raise
+        self.audit.committed(flushed)
+
+    def _stage_events(self, verdict: DocumentVerdict, attempt: str) -> list[AuditEvent]:
+        """One audit row per pipeline stage: what it decided, which codes, how long."""
+        events: list[AuditEvent] = []
+        seen: dict[str, int] = {}
+        for record in verdict.stages:
+            seen[record.stage] = seen.get(record.stage, 0) + 1
+            # A stage that ran twice must not collide in the (attempt, stage, action) index.
+            stage = record.stage if seen[record.stage] == 1 else \
+                f"{record.stage}#{seen[record.stage]}"
+            codes = ",".join(record.codes) or "-"
+            events.append(self.audit.event(
+                "stage_decision", record.outcome, verdict.submission_id, verdict.document_id,
+                f"codes={codes} seconds={record.seconds:.3f}", stage=stage, attempt_id=attempt))
+        return events
+
+    def _put_objects(self, attempt: str, submission_id: str, document_id: str | None,
+                     writes: list[tuple[str, dict[str, Any], bool]]) -> None:
+        """Writes (key, data, only_if_missing) objects and audits the outcome."""
+        store = self._require_store()
+        try:
+            for key, data, only_if_missing in writes:
+                if not (only_if_missing and store.exists(key)):
+                    _write_json(store, key, data)
+        except StorageError as exc:
+            self._audit_now(self.audit.event("write_object", "failed", submission_id,
+                                             document_id, f"{type(exc).__name__}: {exc}",
+                                             attempt_id=attempt))
+            raise
+        self._audit_now(self.audit.event("write_object", "ok", submission_id, document_id,
+                                         " ".join(k for k, _, _ in writes),
+                                         attempt_id=attempt))
+
+    def _audit_now(self, event: AuditEvent) -> None:
+        """Writes one event in a transaction of its own, or keeps it for later."""
+        try:
+            with transaction(self.engine, write=True) as conn:
+                flushed = self.audit.flush(conn)
+                self.audit.write(conn, [event])
+        except DatabaseUnavailable:
+            self.audit.keep(event)
+            return
+        self.audit.committed(flushed)
+
+    def _masked_document(self, data: dict[str, Any]) -> dict[str, Any]:
+        return masked_verdict(DocumentVerdict.model_validate(data)) if self.mask else data
 
     def _require_store(self) -> ObjectStore:
         # Checked before the database step, so a read-only publisher never half-publishes.
@@ -263,11 +344,6 @@ class Publisher:
 
 
 # ---------------------------------------------------------------- statements
-
-
-def _insert(conn: Connection, table: Table) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def _touch_submission(conn: Connection, submission_id: str, now: datetime) -> Any:
@@ -308,6 +384,13 @@ def _save_verdict(conn: Connection, verdict: DocumentVerdict, full: dict[str, An
                      .values(**values, resubmit=verdict.resubmit, version=version))
     conn.execute(insert(history_t).values(**ids, **values, version=version))
     return ("created" if current is None else "changed"), version
+
+
+def _history_json(conn: Connection, submission_id: str, document_id: str,
+                  version: int) -> dict[str, Any]:
+    return conn.execute(select(history_t.c.verdict_json).where(
+        history_t.c.submission_id == submission_id, history_t.c.document_id == document_id,
+        history_t.c.version == version)).scalar_one()
 
 
 def _write_json(store: ObjectStore, key: str, data: dict[str, Any]) -> None:

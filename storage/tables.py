@@ -116,10 +116,32 @@ class RegistryRecordRow(Base):
     status: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (
+        # One record per document in a snapshot, enforced by the database (migration 0002);
+        # also the exact and the one-substitution look-ups (number_norm IN (...)).
         Index(
-            "ix_registry_records_lookup", "snapshot_id", "doc_type", "number_norm", "series_norm"
+            "uq_registry_records_document", "snapshot_id", "doc_type", "number_norm",
+            "series_norm", unique=True,
         ),
         Index("ix_registry_records_snils", "snapshot_id", "snils_norm"),
+    )
+
+
+class RegistryValidation(Base):
+    """Every validation of a registry export, passed or failed, with its report (0002)."""
+
+    __tablename__ = "registry_validations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    validated_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]]  # counts and CSV line numbers only, never values
+    report_key: Mapped[str | None] = mapped_column(String(500))  # the copy beside the export
+    # Set when the validated export became a snapshot; kept (NULL) when it is pruned.
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registry_snapshots.id", ondelete="SET NULL")
     )
 
 
@@ -233,3 +255,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    # Groups the rows of one publication attempt (migration 0003). Unique with stage and
+    # action, so a failure recorded late (once the database is back) is written once only.
+    attempt_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("uq_audit_log_attempt", "attempt_id", "stage", "action", unique=True),
+    )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from storage.errors import ObjectNotFound
 from storage.inbox import list_submissions, read_manifest_bytes
-from storage.objectstore import open_object_store
+from storage.objectstore import ObjectStore, open_object_store
 from storage.publish import Publisher
 from sverka.config import Settings
 from sverka.pipeline import verify_submission
@@ -101,16 +101,22 @@ def _document_count(store, prefix: str) -> int:  # noqa: ANN001 - any ObjectStor
     try:
         raw = read_manifest_bytes(store, prefix)
         return max(1, len(json.loads(raw).get("documents", [])))
-    except (ObjectNotFound, ValueError, AttributeError):
+    except (ObjectNotFound, ValueError, AttributeError, TypeError, RecursionError):
         return 1  # a broken manifest still gets its own verdict in the batch
 
 
-def run_batch(batch: Batch, request: RunRequest) -> BatchOutcome:
-    """Verifies every submission of the batch and publishes masked verdicts and rows."""
+def run_batch(batch: Batch, request: RunRequest, *, verdict_store: ObjectStore | None = None,
+              actor: str = "verify_documents") -> BatchOutcome:
+    """Verifies every submission of the batch and publishes masked verdicts and rows.
+
+    ``verdict_store`` replaces the configured object store (the DAG opens it with keys
+    from an Airflow connection); ``actor`` is who the audit log names.
+    """
     settings = settings_for(request)
     services = open_services(settings)
-    publisher = Publisher(services.engine, open_object_store(settings.object_store_url),
-                          mask=True, key_prefix="verdicts/", actor="verify_documents")
+    publisher = Publisher(services.engine,
+                          verdict_store or open_object_store(settings.object_store_url),
+                          mask=True, key_prefix="verdicts/", actor=actor)
     store = open_object_store(batch.inbox)
     verdicts: Counter[str] = Counter()
     codes: Counter[str] = Counter()

@@ -71,7 +71,9 @@ def test_publish_twice_gives_one_current_verdict(
     assert (again2.status, again2.version) == ("unchanged", 2)  # only its timing differs
     assert _count(engine, Verdict) == 1
     assert _count(engine, VerdictHistory) == 2
-    assert _count(engine, AuditEntry) == 3
+    actions = [a.action for a in _rows(engine, AuditEntry)]
+    assert actions.count("publish_document") == 3 and actions.count("write_object") == 3
+    assert actions.count("stage_decision") == 2  # the two publications that had stages
     assert publisher.current_verdict("A-1", "d1", masked=False)["checked_at"] == \
         "2026-11-22T08:00:00Z"
 
@@ -93,7 +95,10 @@ def test_changed_verdict_adds_history(
     audit = _rows(engine, AuditEntry)
     assert [(a.action, a.result, a.actor, a.stage) for a in audit] == [
         ("publish_document", "created", "sverka", "publish"),
-        ("publish_document", "changed", "sverka", "publish")]
+        ("write_object", "ok", "sverka", "publish"),
+        ("publish_document", "changed", "sverka", "publish"),
+        ("write_object", "ok", "sverka", "publish")]
+    assert audit[0].attempt_id == audit[1].attempt_id != audit[2].attempt_id
     assert audit[0].detail == ("verdict=review version=1 codes=REGISTRY_UNAVAILABLE "
                                "review_enqueued")
 
