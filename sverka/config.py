@@ -25,6 +25,17 @@ class Settings(BaseModel):
     # 40 Mpx covers an A4 page at 600 dpi with room to spare; more is a decompression bomb.
     max_pixels: int = 40_000_000
     file_name_template: str = r"^[^_/\\]+_[^_/\\]+_\d{4}-\d{2}-\d{2}\.[A-Za-z0-9]+$"
+    # Hostile uploads (docs/intake.md): all PDF streams together may inflate to this much;
+    # a ten-page Flate-encoded 300 dpi colour scan needs about 260 MB.
+    max_pdf_inflated_bytes: int = 512 * 1024 * 1024
+    # pdfium drops objects nested deeper than 64 levels; deeper is a parser bomb.
+    max_pdf_nesting: int = 64
+    max_manifest_bytes: int = 1024 * 1024
+    max_manifest_documents: int = 50
+    # Intake's decode and PDF page loading run in a child process with these limits.
+    decoder_sandbox: bool = True
+    decoder_timeout_seconds: float = 30.0
+    decoder_memory_mb: int = 1024  # address space on top of what the worker already has
 
     # --- pages
     render_dpi: int = 300
@@ -33,8 +44,29 @@ class Settings(BaseModel):
 
     # --- quality
     min_dpi: float = 150.0
-    # Variance of the Laplacian on the page scaled to 1000 px wide; below it the page is blurred.
-    min_sharpness: float = 60.0
+    # Edge steepness (gradient over text contrast, glyphs scaled to 12 px); below it: blurred.
+    min_sharpness: float = 0.21
+    # Scan quality gate and preprocessing; docs/quality.md gives the reasoning for each default.
+    min_glyph_height_px: float = 9.0
+    max_glyph_points: float = 12.0
+    untrusted_dpis: tuple[float, ...] = (72.0, 96.0)
+    glare_level: float = 250.0
+    glare_margin: float = 8.0
+    max_glare_fraction: float = 0.002
+    shadow_ratio: float = 0.5
+    max_shadowed_text: float = 0.1
+    min_paper_level: float = 70.0
+    min_text_contrast: float = 20.0
+    max_cut_glyphs: int = 1
+    outline_colour_distance: float = 18.0
+    outline_min_fill: float = 0.2
+    outline_max_clutter: float = 0.1
+    max_keystone_degrees: float = 1.5
+    sideways_profile_ratio: float = 1.4
+    reorient_below_confidence: float = 0.6
+    # A page read below this mean OCR confidence (or with fewer characters) is not legible.
+    legible_min_confidence: float = 0.55
+    legible_min_chars: int = 40
 
     # --- OCR
     ocr_languages: str = "rus+eng"
@@ -45,9 +77,32 @@ class Settings(BaseModel):
     approve_min_confidence: float = 0.8
     certificate_number_patterns: tuple[str, ...] = (r"\d{10,15}",)
 
+    # --- registry (docs/registry.md)
+    # Registry updates trail new documents: a NOT_IN_REGISTRY this many hours or less after
+    # submission is held as REGISTRY_PENDING and re-checked when the next snapshot lands.
+    registry_lag_hours: float = 24.0
+    # A number one character away from a record counts only if the record's name agrees
+    # at least this well (stricter than name_match_threshold: the number is uncertain).
+    registry_fuzzy_name_threshold: float = 0.95
+    # Look-ups that fail because the database is down are tried this often in all.
+    registry_retry_attempts: int = 3
+    registry_retry_wait_seconds: float = 0.5
+    # A snapshot with fewer rows than this share of the current one is refused (truncated).
+    registry_min_row_ratio: float = 0.9
+    # Rows per chunk when validating a snapshot; bounds the validation's memory.
+    registry_validation_chunk_rows: int = 200_000
+
     # --- storage
     database_url: str = "sqlite:///sverka.sqlite"
     object_store_url: str = "file://verdicts-store"
+    # An Airflow connection (type aws) with the verdict store's keys and endpoint; read by
+    # the DAG layer only, the core never sees Airflow. Empty: boto3's own chain.
+    object_store_conn_id: str = ""
+
+    # --- inbox sweep (dags/sweep_inbox.py): submissions uploaded but never verified
+    inbox_url: str = "file://inbox"
+    # One sweep triggers at most this many submissions; the next sweep takes the rest.
+    sweep_max_submissions: int = 200
 
     # --- run
     today: date | None = None

@@ -144,6 +144,11 @@ class PageQuality(_Model):
     brightness: float | None = None
     glare_fraction: float | None = None
     glyph_height: float | None = None  # median character height in pixels
+    paper_level: float | None = None  # grey level of the bare paper (0 black .. 255 white)
+    text_contrast: float | None = None  # paper level minus the darkest 1% of the page
+    shadowed_text: float | None = None  # share of glyphs under a deep shadow
+    cut_glyphs: int = 0  # glyphs cut by one side of the image (the worst side)
+    cut_sides: list[str] = Field(default_factory=list)  # where the paper runs off the image
 
 
 class QualityResult(_Model):

@@ -21,13 +21,14 @@ from pydantic import ValidationError
 
 from extractors.fields import read_fields
 from extractors.ocr import Tesseract, read_document_text, text_layer_document
-from extractors.pages import load_pages
-from storage.errors import ObjectNotFound
+from extractors.pages import PageSet, load_pages
+from extractors.preprocess import prepare_pages
+from storage.errors import InvalidObjectKey, ObjectNotFound
 from storage.inbox import read_file, read_manifest_bytes
 from storage.objectstore import ObjectStore
 from storage.publish import applicant_key
 from sverka import __version__
-from sverka.config import Settings
+from sverka.config import DEFAULT_SETTINGS, Settings
 from sverka.models import (
     DocType,
     DocumentEntry,
@@ -45,9 +46,9 @@ from sverka.models import (
 )
 from sverka.reasons import ReasonCode, Severity
 from validators.applicant import check_applicant
-from validators.intake import check_intake, unsafe_file_name
+from validators.intake import check_intake, manifest_problem, unsafe_file_name, upload_key
 from validators.quality import check_quality
-from validators.registry_match import RegistryLookup, match_registry
+from validators.registry_match import RegistryLookup, hold_for_registry_lag, match_registry
 from validators.verdict import decide, dedupe, ordered, submission_status
 
 log = logging.getLogger("sverka.pipeline")
@@ -148,13 +149,17 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
     with record.stage("pages") as found:
         pages = load_pages(data, intake.file_format, settings)
     if not pages.has_text_layer:
+        # Upright and flat first, so the gate judges what OCR will read.
+        with record.stage("preprocess"):
+            prepared = prepare_pages(pages.pages, settings)
+            pages = PageSet(pages=prepared.pages, has_text_layer=False)
         with record.stage("quality") as found:
-            found(check_quality(pages.pages, settings).findings)
+            found(check_quality(pages.pages, settings, prepared.preparations).findings)
         if record.stopped:
             return
     with record.stage("ocr" if not pages.has_text_layer else "text_layer"):
         text = (text_layer_document(pages.text_lines) if pages.has_text_layer
-                else read_document_text(pages.pages, context.ocr))
+                else read_document_text(pages.pages, context.ocr, settings))
     with record.stage("fields") as found:
         fields = read_fields(text, entry.declared_type, settings)
         found(fields.findings)
@@ -167,7 +172,7 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
     with record.stage("registry") as found:
         match = match_registry(fields.detected_type, fields.extracted, manifest.applicant,
                                context.registry, settings)
-        found(match.findings)
+        found(hold_for_registry_lag(match.findings, manifest.submitted_at, settings))
         result["registry_match"] = match.registry_match
 
 
@@ -188,6 +193,13 @@ def _approvable(result: dict[str, object], settings: Settings) -> bool:
     return confidence >= settings.approve_min_confidence
 
 
+def approvable(detected_type: DocType | None, extracted: ExtractedFields,
+               registry_match: RegistryMatch | None, settings: Settings) -> bool:
+    """The approval bar above, for a re-check that rebuilds a verdict (sverka/recheck.py)."""
+    return _approvable({"detected_type": detected_type, "extracted": extracted,
+                        "registry_match": registry_match}, settings)
+
+
 # ------------------------------------------------------------------------- submissions
 
 
@@ -195,41 +207,58 @@ class ManifestInvalid(Exception):
     """The submission's manifest.json is missing, not JSON, or misses required fields."""
 
 
-def load_manifest(store: ObjectStore, submission_prefix: str) -> Manifest:
+def load_manifest(store: ObjectStore, submission_prefix: str,
+                  settings: Settings = DEFAULT_SETTINGS) -> Manifest:
     try:
         raw = read_manifest_bytes(store, submission_prefix)
     except ObjectNotFound as exc:
         raise ManifestInvalid("manifest.json is missing") from exc
+    if len(raw) > settings.max_manifest_bytes:
+        raise ManifestInvalid(f"manifest.json is {len(raw)} bytes, "
+                              f"limit {settings.max_manifest_bytes}")
     try:
-        return Manifest.model_validate(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = Manifest.model_validate(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser's stack.
         raise ManifestInvalid(f"manifest.json is not valid JSON: {exc}") from exc
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                              for e in exc.errors()[:5])
         raise ManifestInvalid(f"manifest.json misses or has invalid fields: {problems}") from exc
+    problem = manifest_problem(manifest, settings)
+    if problem:
+        raise ManifestInvalid(f"manifest.json cannot be processed: {problem}")
+    return manifest
 
 
 def verify_submission(store: ObjectStore, submission_prefix: str,
                       context: VerifyContext) -> SubmissionResult:
     """One submission folder (manifest + files) -> every document's verdict and a summary."""
     try:
-        manifest = load_manifest(store, submission_prefix)
+        manifest = load_manifest(store, submission_prefix, context.settings)
     except ManifestInvalid as exc:
         log.error("submission %s: %s", submission_prefix, exc)
         return manifest_failure(submission_prefix.rstrip("/").rsplit("/", 1)[-1], str(exc))
     verdicts: list[DocumentVerdict] = []
     seen_files: set[str] = set()
     for entry in manifest.documents:
-        if entry.file in seen_files:
+        if upload_key(entry.file) in seen_files:
             verdicts.append(_repeated_file(manifest, entry))
             continue
-        seen_files.add(entry.file)
-        data = None if unsafe_file_name(entry.file) else read_file(store, submission_prefix,
-                                                                     entry.file)
+        seen_files.add(upload_key(entry.file))
+        data = None if unsafe_file_name(entry.file) else _read_upload(store, submission_prefix,
+                                                                        entry.file)
         verdicts.append(verify_document(manifest, entry, data, context))
     return SubmissionResult(summary=summarise(manifest.submission_id, verdicts),
                             documents=verdicts, applicant_key=applicant_key(manifest.applicant))
+
+
+def _read_upload(store: ObjectStore, submission_prefix: str, name: str) -> bytes | None:
+    """The named upload, or None when the submission holds no such plain file."""
+    try:
+        return read_file(store, submission_prefix, name)
+    except InvalidObjectKey:  # e.g. a symlink in a local inbox pointing outside it
+        return None
 
 
 def _repeated_file(manifest: Manifest, entry: DocumentEntry) -> DocumentVerdict:

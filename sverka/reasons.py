@@ -57,6 +57,10 @@ class ReasonCode(StrEnum):
     STEWARD_DECISION = "STEWARD_DECISION"
     # Added by Sverka beyond DESIGN.md §5: the submission itself cannot be read.
     MANIFEST_INVALID = "MANIFEST_INVALID"
+    # Added by Sverka: an under-exposed capture (the fix is more light, not less glare).
+    IMAGE_TOO_DARK = "IMAGE_TOO_DARK"
+    # Added by Sverka: not in the registry yet, within the registry lag window.
+    REGISTRY_PENDING = "REGISTRY_PENDING"
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,15 @@ CATALOGUE: dict[ReasonCode, ReasonSpec] = {
         Severity.REVIEW, False, "Заявка повреждена: не удалось прочитать её описание.",
         "Дождитесь проверки специалистом; при необходимости с вами свяжутся.",
         "The submission manifest is missing, not JSON, or misses required fields."),
+    ReasonCode.IMAGE_TOO_DARK: ReasonSpec(
+        Severity.REJECT, True, "Изображение слишком тёмное, текст плохо различим.",
+        "Сфотографируйте документ при хорошем освещении (днём у окна или под яркой лампой). "
+        + _RESCAN, "The image is too dark."),
+    ReasonCode.REGISTRY_PENDING: ReasonSpec(
+        Severity.REVIEW, False,
+        "Документ пока не найден в реестре: сведения о новых документах поступают с задержкой.",
+        "Дождитесь повторной проверки после обновления реестра; действий не требуется.",
+        "Not in the registry yet; re-checked when the next registry snapshot lands."),
 }
 
 

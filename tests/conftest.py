@@ -10,13 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Set before anything imports Airflow: tests get their own AIRFLOW_HOME and metadata DB.
-_AIRFLOW_HOME = ROOT / ".airflow-test"
-os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
-os.environ.setdefault("AIRFLOW_CONFIG", str(ROOT / "airflow.cfg"))
-os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
-os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-                      f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}")
+# Set before anything imports Airflow: tests get their own AIRFLOW_HOME and metadata DB,
+# one per xdist worker, because two dag.test() runs on one SQLite file collide. These
+# override what the Makefile exports for the demo, so tests never touch the demo's data.
+_AIRFLOW_HOME = ROOT / ".airflow-test" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+for _name in [n for n in os.environ if n.startswith("SVERKA_")]:
+    del os.environ[_name]  # tests start from the embedded defaults and set what they need
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 

@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints the figures it measures (`python -m benchmarks.NAME`)."""
