@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pytesseract
+from rapidfuzz import fuzz
 
 from extractors.pages import Page
-from extractors.preprocess import deskew
+from extractors.preprocess import deskew, flatten_illumination, red_canvas, red_layer, rotate
 from extractors.text import DocumentText, find_mrz_lines
+from sverka.config import DEFAULT_SETTINGS, Settings
 from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
 from sverka.models import FieldSource
 
@@ -25,6 +27,8 @@ from sverka.models import FieldSource
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 _MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+_RED_LANGUAGE = "rus"
+_RED_SAME_LINE = 70  # rapidfuzz ratio above which a page line is the red line misread
 _MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
 
 
@@ -50,6 +54,16 @@ class Tesseract:
         data = self._call(pytesseract.image_to_data, image, lang=lang or self.languages,
                           config=config, output_type=pytesseract.Output.DICT)
         return _group_lines(data)
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        """Tesseract OSD: degrees to turn the page clockwise to make it upright, and how
+        sure it is; None when the page has too little text to tell."""
+        try:
+            osd = self._call(pytesseract.image_to_osd, image, config="--psm 0",
+                             output_type=pytesseract.Output.DICT)
+        except OcrFailed:
+            return None
+        return int(osd["rotate"]) % 360, float(osd["orientation_conf"])
 
     def _call(self, func, image, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
         try:
@@ -84,25 +98,109 @@ def _group_lines(data: dict) -> list[OcrLine]:
     return result
 
 
-def read_document_text(pages: list[Page], ocr: Tesseract) -> DocumentText:
-    """Page images -> the document's text lines, MRZ lines re-read, mean confidence."""
+def read_document_text(pages: list[Page], ocr: Tesseract,
+                       settings: Settings = DEFAULT_SETTINGS) -> DocumentText:
+    """Page images -> the document's text lines, MRZ lines re-read, mean confidence.
+
+    Each page's red print (series and number) is read once more on its own, with black
+    text, stamps and patterns gone and the Russian model only; that reading replaces the
+    page's own reading of the same line, or is added when the page reading missed it.
+    """
     all_lines: list[str] = []
     mrz_lines: list[str] = []
     weighted, weight = 0.0, 0
     for page in pages:
         if page.image is None:
             continue
-        gray, _ = deskew(cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY))
-        for column in split_columns(gray):
-            lines = ocr.read_lines(column)
-            for line in lines:
-                all_lines.append(line.text)
-                weighted += line.confidence * len(line.text)
-                weight += len(line.text)
-            mrz_lines.extend(_reread_mrz(column, lines, ocr))
+        gray = flatten_illumination(cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY))
+        reading = _read_upright(gray, ocr, settings)
+        for line in reading.lines:
+            weighted += line.confidence * len(line.text)
+            weight += len(line.text)
+        all_lines.extend(merge_red(_line_texts(reading), _read_red(page.image, reading, ocr)))
+        mrz_lines.extend(reading.mrz)
     confidence = weighted / weight if weight else 0.0
     return DocumentText(lines=all_lines, mrz_lines=mrz_lines, source=FieldSource.OCR,
                         ocr_confidence=confidence)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One page's lines, with the turn and the skew correction they were read at."""
+
+    lines: list[OcrLine]
+    mrz: list[str]
+    turns: int = 0  # counter-clockwise quarter turns
+    angle: float = 0.0  # degrees, counter-clockwise
+
+    @property
+    def confidence(self) -> float:
+        """Mean confidence weighted by line length (0 when nothing was read)."""
+        chars = sum(len(line.text) for line in self.lines)
+        return sum(ln.confidence * len(ln.text) for ln in self.lines) / chars if chars else 0.0
+
+
+def _read_upright(gray: np.ndarray, ocr: Tesseract, settings: Settings) -> _Reading:
+    """Reads the page; a poor reading may be a page upside down or on its side, so only
+    then (OSD costs as much as a reading) is Tesseract asked which way is up."""
+    first = _read_page(gray, ocr)
+    if first.confidence >= settings.reorient_below_confidence:
+        return first
+    found = ocr.orientation(gray)
+    if found is None or found[0] == 0:
+        return first
+    again = _read_page(gray, ocr, turns=-found[0] // 90 % 4)
+    return again if again.confidence > first.confidence else first
+
+
+def _read_page(gray: np.ndarray, ocr: Tesseract, turns: int = 0) -> _Reading:
+    gray, angle = deskew(np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray)
+    lines: list[OcrLine] = []
+    mrz: list[str] = []
+    for column in split_columns(gray):
+        column_lines = ocr.read_lines(column)
+        lines.extend(column_lines)
+        mrz.extend(_reread_mrz(column, column_lines, ocr))
+    return _Reading(lines=lines, mrz=mrz, turns=turns, angle=angle)
+
+
+def _line_texts(reading: _Reading) -> list[str]:
+    return [line.text for line in reading.lines]
+
+
+def merge_red(lines: list[str], red: list[str]) -> list[str]:
+    """``lines`` with each red line in place of the page's reading of it (the most similar
+    line, if similar enough), or after them when the page reading has no such line."""
+    merged, extra, replaced = list(lines), [], set()
+    for red_line in red:
+        scores = {i: fuzz.ratio(_plain(red_line), _plain(line))
+                  for i, line in enumerate(merged) if i not in replaced}
+        best = max(scores, key=scores.__getitem__, default=None)
+        if best is not None and scores[best] >= _RED_SAME_LINE:
+            merged[best] = red_line
+            replaced.add(best)
+        else:
+            extra.append(red_line)
+    return merged + extra
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum()).upper()
+
+
+def _read_red(image: np.ndarray, reading: _Reading, ocr: Tesseract) -> list[str]:
+    """Lines read from the page's red print alone, turned as the page was read."""
+    layer = red_layer(image)
+    if layer is None:
+        return []
+    if reading.turns:
+        layer = np.ascontiguousarray(np.rot90(layer, reading.turns))
+    canvas = red_canvas(rotate(layer, reading.angle, border=255))
+    if canvas is None:
+        return []
+    # Russian only: red series are Cyrillic or digits, and a Latin model reads «ЭВ» as «3B».
+    lines = ocr.read_lines(canvas, psm=6, lang=_RED_LANGUAGE)
+    return [line.text for line in lines if any(ch.isdigit() for ch in line.text)]
 
 
 def split_columns(gray: np.ndarray) -> list[np.ndarray]:

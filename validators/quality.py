@@ -2,34 +2,54 @@
 
 Each check measures one thing on the page image with OpenCV and compares it with a
 threshold from ``Settings``; the measurements are kept in the result so an operator
-can see how far from the threshold a page was.
+can see how far from the threshold a page was. Pages arrive already turned upright and,
+for photos, warped flat (``extractors.preprocess``), so a skewed or photographed page is
+judged on what OCR will read. docs/quality.md explains each threshold.
+
+Text is found against the local paper level (a closing of the page removes the print and
+leaves the paper with its shadows and glare), so the glyphs are found as well in a
+shadow as in the light, and each check can ask whether text is affected.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from extractors.pages import Page
+from extractors.preprocess import Preparation, grey_percentile, paper_map
 from sverka.config import Settings
 from sverka.models import Finding, PageQuality, QualityResult
 from sverka.reasons import ReasonCode
 
-# Sharpness is measured on the page scaled to this width, so that the same capture at
-# two resolutions scores alike.
-_NORMALISED_WIDTH = 1000
-# Below this median glyph height (px) Tesseract's error rate climbs steeply.
-_MIN_GLYPH_HEIGHT_PX = 9
+# Sharpness is measured on the page scaled so its glyphs are this tall, so that the same
+# capture at two resolutions scores alike; smoothed a little first, against sensor noise.
+_GLYPH_SCALE_PX = 12
+_EDGE_SMOOTHING = 0.8
+_INK_RATIO = 0.7  # ink is at least 30% darker than the paper around it
+_PAPER_PERCENTILE = 75  # the lit paper, even when a shadow or glare covers a quarter
 
 
-def check_quality(pages: list[Page], settings: Settings) -> QualityResult:
-    """Page images -> per-page measurements and quality findings."""
+@dataclass(frozen=True)
+class _Glyphs:
+    """Character-sized ink blobs of a page, as boxes (x, y, w, h), and all its ink."""
+
+    boxes: np.ndarray
+    ink: np.ndarray  # uint8, 1 where the page is darker than the paper around it
+
+
+def check_quality(pages: list[Page], settings: Settings,
+                  preparations: list[Preparation] | None = None) -> QualityResult:
+    """Page images (prepared) -> per-page measurements and quality findings."""
+    notes = {p.page_index: p for p in preparations or []}
     measured: list[PageQuality] = []
     findings: list[Finding] = []
     for page in pages:
         if page.image is None:
             continue
-        quality = measure_page(page)
+        quality = measure_page(page, settings, notes.get(page.index))
         measured.append(quality)
         findings.extend(_judge(quality, settings))
     # One finding per code is enough for the applicant.
@@ -37,53 +57,220 @@ def check_quality(pages: list[Page], settings: Settings) -> QualityResult:
     return QualityResult(pages=measured, findings=list(unique.values()))
 
 
-def measure_page(page: Page) -> PageQuality:
+def measure_page(page: Page, settings: Settings | None = None,
+                 note: Preparation | None = None) -> PageQuality:
+    settings = settings or Settings()
     gray = cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY)
     height, width = gray.shape
-    return PageQuality(page_index=page.index, width=width, height=height, dpi=page.dpi,
-                       sharpness=sharpness(gray), brightness=float(gray.mean()),
-                       glare_fraction=None, glyph_height=glyph_height(gray))
+    paper = paper_map(gray, full_size=False)  # small: the light varies slowly
+    glyphs = find_glyphs(gray, paper)
+    glyph_px = _median_height(glyphs)
+    paper_level = grey_percentile(paper, _PAPER_PERCENTILE)
+    contrast = _contrast(gray, paper_level)
+    cropped = note is not None and note.cropped
+    return PageQuality(
+        page_index=page.index, width=width, height=height, dpi=page.dpi,
+        sharpness=sharpness(gray, glyphs, contrast), brightness=float(gray.mean()),
+        glyph_height=glyph_px, paper_level=paper_level, text_contrast=contrast,
+        glare_fraction=glare_fraction(page.image, glyphs, settings),
+        shadowed_text=shadowed_text(paper, gray.shape, glyphs, paper_level, settings),
+        # A page cut to its outline is the whole document by construction.
+        cut_glyphs=0 if cropped else cut_glyphs(glyphs, gray.shape),
+        cut_sides=list(note.outline.cut_sides) if note else [])
 
 
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the inked part of the page, at a fixed scale."""
-    scale = _NORMALISED_WIDTH / gray.shape[1]
+# ------------------------------------------------------------------ measurements
+
+
+def sharpness(gray: np.ndarray, glyphs: _Glyphs | None = None,
+              contrast: float | None = None) -> float | None:
+    """How steep the edges of the print are: the 90th percentile of the gradient over the
+    glyphs, as a share of the text contrast, on a copy scaled so the glyphs are
+    ``_GLYPH_SCALE_PX`` tall (blur hurts reading in proportion to the letters' size).
+
+    A Gaussian blur of σ px caps an edge's slope at contrast / (2.5 σ), so the measure
+    falls as 1/σ; unlike the variance of the Laplacian, sensor noise and JPEG blocks hardly
+    move it, and dim or faded captures score like bright ones. None on a page without
+    text (nothing to judge; OCR will call it unreadable).
+    """
+    glyphs = find_glyphs(gray) if glyphs is None else glyphs
+    height = _median_height(glyphs)
+    if height is None:
+        return None
+    contrast = _contrast(gray) if contrast is None else contrast
+    scale = float(np.clip(_GLYPH_SCALE_PX / height, 0.1, 2.0))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    laplacian = cv2.Laplacian(small, cv2.CV_64F)
-    # Blank paper has no edges at all; measuring only near ink keeps sparse pages fair.
-    edges = cv2.dilate(cv2.Canny(small, 50, 150), np.ones((5, 5), np.uint8)) > 0
-    if edges.sum() < 500:
-        return float(laplacian.var())
-    return float(laplacian[edges].var())
+    small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), _EDGE_SMOOTHING)
+    slope = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3),
+                     cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)) / 8  # Sobel gain
+    near = cv2.resize(glyphs.ink, (small.shape[1], small.shape[0]),
+                      interpolation=cv2.INTER_NEAREST)
+    near = cv2.dilate(near, np.ones((3, 3), np.uint8)) > 0
+    return float(np.percentile(slope[near], 90)) / max(contrast, 1.0)
+
+
+def _contrast(gray: np.ndarray, paper_level: float | None = None) -> float:
+    """Paper level minus the darkest 1% of the page: how far the print stands out."""
+    if paper_level is None:
+        paper_level = grey_percentile(paper_map(gray, full_size=False), _PAPER_PERCENTILE)
+    return paper_level - grey_percentile(gray, 1)
+
+
+def find_glyphs(gray: np.ndarray, paper: np.ndarray | None = None) -> _Glyphs:
+    """Character-sized blobs of ink darker than the paper around them (``paper``: the
+    paper map, at any size)."""
+    paper = paper_map(gray, full_size=False) if paper is None else paper
+    if paper.shape != gray.shape:
+        paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]),
+                           interpolation=cv2.INTER_LINEAR)
+    ink = cv2.compare(gray, cv2.multiply(paper, _INK_RATIO), cv2.CMP_LT) // 255
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    glyph = (heights >= 4) & (heights < gray.shape[0] * 0.05) & (
+        stats[:, cv2.CC_STAT_AREA] >= 6) & (widths < heights * 3)
+    glyph[0] = False  # the background
+    return _Glyphs(boxes=stats[glyph, :4], ink=ink)
 
 
 def glyph_height(gray: np.ndarray) -> float | None:
     """Median height in pixels of character-sized dark blobs, or None if there are none."""
-    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    widths = stats[1:, cv2.CC_STAT_WIDTH]
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    page_height = gray.shape[0]
-    glyphs = (heights >= 4) & (heights < page_height * 0.05) & (areas >= 6) & (
-        widths < heights * 3)
-    if count < 2 or glyphs.sum() < 20:
+    return _median_height(find_glyphs(gray))
+
+
+def _median_height(glyphs: _Glyphs) -> float | None:
+    if len(glyphs.boxes) < 20:
         return None
-    return float(np.median(heights[glyphs]))
+    return float(np.median(glyphs.boxes[:, 3]))
+
+
+def glare_fraction(image: np.ndarray, glyphs: _Glyphs, settings: Settings) -> float:
+    """Share of the page under blown-out patches brighter than the paper, next to text.
+
+    Measured on the palest channel: tinted paper (cream, green) is not white in all three
+    channels, glare is. Text under the glare is gone, so a patch counts when text
+    surrounds it. On paper already white there is no headroom to see glare; OCR
+    confidence takes over.
+    """
+    b, g, r = cv2.split(image)
+    palest = paper_map(cv2.min(cv2.min(b, g), r), full_size=False)
+    bright = max(settings.glare_level, grey_percentile(palest, 50) + settings.glare_margin)
+    patches = (palest >= bright).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    if count < 2 or len(glyphs.boxes) == 0:
+        return 0.0
+    scale = palest.shape[1] / image.shape[1]
+    reach = 3 * float(np.median(glyphs.boxes[:, 3])) * scale
+    centres = (glyphs.boxes[:, :2] + glyphs.boxes[:, 2:] / 2) * scale
+    # Specks far below the threshold cannot add up to it: skip them.
+    large = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= palest.size * settings.max_glare_fraction / 4]
+    covered = 0
+    for x, y, w, h, area in large:
+        near = ((centres[:, 0] > x - reach) & (centres[:, 0] < x + w + reach)
+                & (centres[:, 1] > y - reach) & (centres[:, 1] < y + h + reach))
+        if near.sum() >= 3:
+            covered += int(area)
+    return covered / palest.size
+
+
+def shadowed_text(paper: np.ndarray, shape: tuple[int, int], glyphs: _Glyphs,
+                  paper_level: float, settings: Settings) -> float | None:
+    """Share of glyphs standing on paper darker than ``shadow_ratio`` of the lit paper
+    (``paper``: the small paper map of a page of ``shape``)."""
+    if len(glyphs.boxes) < 20 or paper_level <= 0:
+        return None
+    scale = paper.shape[1] / shape[1]
+    cx = ((glyphs.boxes[:, 0] + glyphs.boxes[:, 2] // 2) * scale).astype(int)
+    cy = ((glyphs.boxes[:, 1] + glyphs.boxes[:, 3] // 2) * scale).astype(int)
+    under = paper[np.minimum(cy, paper.shape[0] - 1), np.minimum(cx, paper.shape[1] - 1)] \
+        < paper_level * settings.shadow_ratio
+    return float(under.mean())
+
+
+def cut_glyphs(glyphs: _Glyphs, shape: tuple[int, int]) -> int:
+    """Glyphs cut by the image border, on the worst side: text running out of the frame."""
+    if len(glyphs.boxes) == 0:
+        return 0
+    height, width = shape
+    x, y, w, h = glyphs.boxes.T
+    sides = (x <= 0, y <= 0, x + w >= width, y + h >= height)
+    return int(max(side.sum() for side in sides))
+
+
+# ------------------------------------------------------------------ judgement
 
 
 def _judge(quality: PageQuality, settings: Settings) -> list[Finding]:
+    page = f"page {quality.page_index + 1}"
+    # A faded or dark page cannot be judged for focus or glare: its exposure is the fault.
+    findings = _exposure(quality, settings, page)
+    if not findings:
+        findings.extend(_focus_and_resolution(quality, settings, page))
+    if quality.cut_sides or quality.cut_glyphs > settings.max_cut_glyphs:
+        sides = ", ".join(quality.cut_sides) or "text"
+        findings.append(Finding(
+            code=ReasonCode.DOCUMENT_CROPPED,
+            detail=f"{page}: document runs off the image ({sides}); "
+                   f"{quality.cut_glyphs} glyphs cut by the border"))
+    if not findings:
+        findings.extend(_glare(quality, settings, page))
+    return findings
+
+
+def _focus_and_resolution(quality: PageQuality, settings: Settings,
+                          page: str) -> list[Finding]:
+    """Too few dots per inch, or letters too small or too soft to read. Small glyphs on a
+    blurred page are the blur's doing (it eats thin strokes): that is reported as blur."""
+    blurred = quality.sharpness is not None and quality.sharpness < settings.min_sharpness
+    glyph, dpi = quality.glyph_height, _trusted_dpi(quality, settings)
+    if dpi is not None and dpi < settings.min_dpi:
+        return [Finding(code=ReasonCode.RESOLUTION_TOO_LOW,
+                        detail=f"{page}: {dpi:.0f} dpi, minimum {settings.min_dpi:.0f}")]
+    if blurred:
+        return [Finding(code=ReasonCode.IMAGE_BLURRED,
+                        detail=f"{page}: sharpness {quality.sharpness:.2f}, "
+                               f"threshold {settings.min_sharpness:.2f}")]
+    if glyph is not None and glyph < settings.min_glyph_height_px:
+        return [Finding(code=ReasonCode.RESOLUTION_TOO_LOW,
+                        detail=f"{page}: glyph height {glyph:.0f} px, "
+                               f"minimum {settings.min_glyph_height_px:.0f}")]
+    return []
+
+
+def _trusted_dpi(quality: PageQuality, settings: Settings) -> float | None:
+    """The file's stated dpi, unless it is a placeholder (phones and screenshots write 72
+    or 96 whatever they captured) or the glyphs are implausibly tall for it."""
+    dpi, glyph = quality.dpi, quality.glyph_height
+    if dpi is None or any(abs(dpi - d) < 0.5 for d in settings.untrusted_dpis):
+        return None
+    if glyph is not None and glyph / dpi * 72 > settings.max_glyph_points:
+        return None
+    return dpi
+
+
+def _exposure(quality: PageQuality, settings: Settings, page: str) -> list[Finding]:
+    paper, contrast = quality.paper_level, quality.text_contrast
+    if paper is None or contrast is None:
+        return []
+    if paper < settings.min_paper_level:
+        return [Finding(code=ReasonCode.IMAGE_TOO_DARK,
+                        detail=f"{page}: paper level {paper:.0f}, "
+                               f"minimum {settings.min_paper_level:.0f}")]
+    if contrast < settings.min_text_contrast:
+        # Faded print on bright paper is over-exposure (glare); on dim paper, darkness.
+        code = ReasonCode.IMAGE_GLARE if paper >= 128 else ReasonCode.IMAGE_TOO_DARK
+        return [Finding(code=code, detail=f"{page}: text contrast {contrast:.0f}, "
+                                          f"minimum {settings.min_text_contrast:.0f}")]
+    return []
+
+
+def _glare(quality: PageQuality, settings: Settings, page: str) -> list[Finding]:
     findings = []
-    low_dpi = quality.dpi is not None and quality.dpi < settings.min_dpi
-    small_glyphs = quality.glyph_height is not None and quality.glyph_height < _MIN_GLYPH_HEIGHT_PX
-    if low_dpi or small_glyphs:
-        findings.append(Finding(
-            code=ReasonCode.RESOLUTION_TOO_LOW,
-            detail=f"page {quality.page_index + 1}: dpi {quality.dpi}, "
-                   f"glyph height {quality.glyph_height} px"))
-    elif quality.sharpness is not None and quality.sharpness < settings.min_sharpness:
-        findings.append(Finding(
-            code=ReasonCode.IMAGE_BLURRED,
-            detail=f"page {quality.page_index + 1}: sharpness {quality.sharpness:.0f}, "
-                   f"threshold {settings.min_sharpness:.0f}"))
+    if (quality.glare_fraction or 0.0) > settings.max_glare_fraction:
+        findings.append(Finding(code=ReasonCode.IMAGE_GLARE,
+                                detail=f"{page}: glare over text on "
+                                       f"{quality.glare_fraction:.1%} of the page"))
+    if (quality.shadowed_text or 0.0) > settings.max_shadowed_text:
+        findings.append(Finding(code=ReasonCode.IMAGE_GLARE,
+                                detail=f"{page}: {quality.shadowed_text:.0%} of the text "
+                                       "lies in a deep shadow"))
     return findings
