@@ -3,7 +3,7 @@
 #                 through Airflow on the embedded defaults, print the verdict table
 #   make test   - the same set-up, then the whole test suite
 #   make airflow - the Airflow UI (airflow standalone) on the demo's data
-#   make bench   - benchmark figures
+#   make bench-registry / make bench-quality - benchmark figures (see docs/)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -24,7 +24,7 @@ export SVERKA_DATABASE_URL := sqlite:///$(DEMO)/sverka.sqlite
 export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test airflow bench lint setup os-packages venv clean
+.PHONY: help demo test airflow bench-registry bench-quality lint setup os-packages venv clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -91,8 +91,11 @@ test: setup
 airflow: setup $(AIRFLOW_HOME)/airflow.db $(STAMPS)/ocr-pool
 	$(BIN)/airflow standalone
 
-bench: setup
-	$(BIN)/python -m benchmarks.run
+bench-registry: setup
+	$(BIN)/python -m benchmarks.registry
+
+bench-quality: setup
+	$(BIN)/python -m benchmarks.quality_eval
 
 lint: setup
 	$(BIN)/ruff check .
