@@ -33,7 +33,9 @@ LABELS = {
     "specialty": ("по специальности", "по направлению подготовки", "Специальность"),
 }
 ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
-_OLD = re.compile(r"(?<![\w])([А-ЯЁA-Zа-яёa-z]{2,3})\s*№?\s*(\S{6,7})(?!\S)")
+_OLD = re.compile(r"(?<![\w])([А-ЯЁA-Zа-яёa-z]{2,3})\s*№?\s*(\S{6,9})(?!\S)")
+# OCR sometimes reads a speck on the red number as a dot or comma («73231.29»).
+_STRAY_MARK = re.compile(r"(?<=\w)[.,'’`](?=\w)")
 # Upper-case words that precede digits on a diploma without being a blank series.
 _NOT_SERIES = {"ОТ", "ОБ", "ВО", "ПО", "НА", "ИЗ", "ДО", "ЗА", "РФ", "ГУ", "ООО", "АО", "ОАО"}
 _HOLDER_ANCHORS = ("свидетельствует о том, что", "Настоящий диплом выдан")
@@ -64,10 +66,11 @@ def _old_blank(lines: list[str]) -> tuple[str, str] | None:
     for upper_only in (True, False):
         for line in lines:
             for m in _OLD.finditer(line):
-                letters, digits = canon(m[1]), repair_digits(m[2])
+                letters, digits = canon(m[1]), repair_digits(_STRAY_MARK.sub("", m[2]))
                 if (letters in _NOT_SERIES or not re.fullmatch(r"[А-Я]{2,3}", letters)
                         or (upper_only and not m[1].isupper())
-                        or digits is None or not digits.isdigit()):
+                        or digits is None or not digits.isdigit()
+                        or not 6 <= len(digits) <= 7):
                     continue
                 return letters, digits
     return None

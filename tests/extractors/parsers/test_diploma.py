@@ -142,3 +142,13 @@ def test_registration_number_is_not_the_blank_number() -> None:
     raw = CLEAN.replace("107724 0012345", "").replace("номер 1234", "номер 12345678901")
     result = parse(DocType.DIPLOMA, _text(raw))
     assert ReasonCode.NUMBER_FORMAT_INVALID not in [f.code for f in result.findings]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("ВСГ 73231.29", ("ВСГ", "7323129")),  # a speck on the red number read as a dot
+    ("ЖВ 123,456", ("ЖВ", "123456")),
+])
+def test_old_blank_number_survives_stray_marks(line: str, expected: tuple[str, str]) -> None:
+    from extractors.parsers.diploma import _old_blank
+
+    assert _old_blank([line]) == expected
