@@ -256,7 +256,7 @@ def rectify(image: np.ndarray, quad: tuple[tuple[float, float], ...]) -> np.ndar
     height = round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     target = np.float32([(0, 0), (width - 1, 0), (width - 1, height - 1), (0, height - 1)])
     matrix = cv2.getPerspectiveTransform(corners, target)
-    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -85,7 +85,7 @@ def measure_page(page: Page, settings: Settings | None = None,
 def sharpness(gray: np.ndarray, glyphs: _Glyphs | None = None,
               contrast: float | None = None) -> float | None:
     """How steep the edges of the print are: the 90th percentile of the gradient over the
-    glyphs, as a share of the text contrast, on a copy scaled so the glyphs are
+    ink, as a share of the text contrast, on a copy scaled so the glyphs are at most
     ``_GLYPH_SCALE_PX`` tall (blur hurts reading in proportion to the letters' size).
 
     A Gaussian blur of σ px caps an edge's slope at contrast / (2.5 σ), so the measure
@@ -98,7 +98,8 @@ def sharpness(gray: np.ndarray, glyphs: _Glyphs | None = None,
     if height is None:
         return None
     contrast = _contrast(gray) if contrast is None else contrast
-    scale = float(np.clip(_GLYPH_SCALE_PX / height, 0.1, 2.0))
+    # Never enlarged: an upsampled copy would have soft edges of its own making.
+    scale = float(np.clip(_GLYPH_SCALE_PX / height, 0.1, 1.0))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), _EDGE_SMOOTHING)
     slope = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3),

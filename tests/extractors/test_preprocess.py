@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors.ocr import Tesseract, read_document_text
+from extractors.ocr import Tesseract, merge_red, read_document_text
 from extractors.pages import Page
 from extractors.preprocess import (
     deskew,
@@ -17,6 +17,9 @@ from extractors.preprocess import (
     prepare_page,
     quarter_turns,
     rectify,
+    red_canvas,
+    red_layer,
+    red_lines,
 )
 from sverka.config import Settings
 
@@ -120,3 +123,36 @@ def test_turned_page_is_read_upright(turns: int) -> None:
     text = read_document_text([page], Tesseract(languages="eng"), SETTINGS)
     assert text.ocr_confidence and text.ocr_confidence > SETTINGS.reorient_below_confidence
     assert any("PASSPORT" in line for line in text.lines)
+
+
+def _red_page() -> np.ndarray:
+    """Pink paper with black text, a red number across the top and another up the side."""
+    page = np.full((1400, 1000, 3), (216, 214, 234), np.uint8)  # BGR pink
+    for row in range(6):
+        cv2.putText(page, "BLACK TEXT 77 88 999999", (40, 400 + row * 80),
+                    cv2.FONT_HERSHEY_SIMPLEX, 1.0, (20, 20, 20), 2)
+    red = (30, 24, 196)
+    cv2.putText(page, "45 08 123456", (520, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.4, red, 3)
+    side = np.full((80, 420, 3), (216, 214, 234), np.uint8)
+    cv2.putText(side, "45 08 123456", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.4, red, 3)
+    page[500:920, 880:960] = np.rot90(side)  # reads bottom to top
+    return page
+
+
+def test_red_print_is_separated_and_read_on_its_own() -> None:
+    page = _red_page()
+    layer = red_layer(page)
+    assert layer is not None and (layer == 0).sum() > 2000
+    assert (layer[380:900, 30:800] == 0).sum() == 0, "black text leaked into the red layer"
+    crops = red_lines(layer)
+    assert len(crops) == 2 and all(c.shape[1] > 3 * c.shape[0] for c in crops)
+    lines = Tesseract(languages="eng").read_lines(red_canvas(layer), psm=6)
+    assert ["".join(ln.text.split()) for ln in lines] == ["4508123456"] * 2
+    assert red_layer(cv2.cvtColor(_text(), cv2.COLOR_GRAY2BGR)) is None
+
+
+def test_red_reading_replaces_the_page_reading_of_its_line() -> None:
+    page_lines = ["РОССИЙСКАЯ ФЕДЕРАЦИЯ", "MT 609003", "Дата выдачи 7 июля 1983 года"]
+    assert merge_red(page_lines, ["ПТ 609003", "45 08 123456"]) == [
+        "РОССИЙСКАЯ ФЕДЕРАЦИЯ", "ПТ 609003", "Дата выдачи 7 июля 1983 года", "45 08 123456"]
+    assert merge_red(page_lines, []) == page_lines
