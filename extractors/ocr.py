@@ -200,7 +200,10 @@ def _read_red(image: np.ndarray, reading: _Reading, ocr: Tesseract) -> list[str]
         return []
     # Russian only: red series are Cyrillic or digits, and a Latin model reads «ЭВ» as «3B».
     lines = ocr.read_lines(canvas, psm=6, lang=_RED_LANGUAGE)
-    return [line.text for line in lines if any(ch.isdigit() for ch in line.text)]
+    # Red series and numbers hold capitals, digits and spaces only: «63191.31» is a speck.
+    texts = ["".join(ch for ch in line.text.upper() if ch.isalnum() or ch == " ")
+             for line in lines]
+    return [" ".join(text.split()) for text in texts if any(ch.isdigit() for ch in text)]
 
 
 def split_columns(gray: np.ndarray) -> list[np.ndarray]:

@@ -19,6 +19,7 @@ from fixtures.quality_set import (
     MemoryRegistry,
     condition_capture,
     document,
+    legible_set,
     manifest_for,
 )
 from sverka.config import Settings
@@ -78,3 +79,12 @@ def test_bad_capture_is_sent_back_with_its_reason(name: str, doc_type: DocType) 
 def test_every_condition_is_covered() -> None:
     assert {n for n, _ in LEGIBLE} | {n for n, _ in BAD} == set(CONDITIONS)
     assert {t for _, t in LEGIBLE} == set(INDEX)
+
+
+def test_benchmark_captures_are_deterministic_and_in_range() -> None:
+    first, again = legible_set(5, 5), legible_set(5, 5)
+    assert [c.data for c in first] == [c.data for c in again]
+    assert {c.doc.doc_type for c in first} == set(INDEX)
+    for capture in first:
+        assert 150 <= capture.params["dpi"] <= 250 and 50 <= capture.params["quality"] <= 90
+        assert abs(capture.params["skew"]) <= 6 and capture.params["blur_mm"] <= 0.15
