@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -52,7 +52,6 @@ from validators.registry_match import RegistryLookup, hold_for_registry_lag, mat
 from validators.verdict import decide, dedupe, ordered, submission_status
 
 log = logging.getLogger("sverka.pipeline")
-T = TypeVar("T")
 
 
 class DuplicateIndex(Protocol):
@@ -73,11 +72,16 @@ class VerifyContext:
 
 @dataclass
 class _Record:
-    """Accumulates findings and stage records for one document."""
+    """Accumulates findings, stage records and stage outputs for one document."""
 
     findings: list[Finding] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
     stopped: bool = False
+    # What the stages produced so far; a stage that failed leaves its part empty.
+    sha256: str | None = None
+    detected_type: DocType | None = None
+    extracted: ExtractedFields = field(default_factory=ExtractedFields)
+    registry_match: RegistryMatch | None = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Callable[[list[Finding]], None]]:
@@ -102,9 +106,8 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
                     context: VerifyContext) -> DocumentVerdict:
     """One uploaded file -> its verdict. Never raises: a failure ends as review."""
     record = _Record()
-    result: dict[str, object] = {}
     try:
-        _run_stages(manifest, entry, data, context, record, result)
+        _run_stages(manifest, entry, data, context, record)
     except Exception as exc:  # the one place that turns any failure into a verdict
         log.exception("processing failed: submission=%s document=%s stage=%s",
                       manifest.submission_id, entry.document_id,
@@ -113,17 +116,17 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
                                        detail=f"{type(exc).__name__}: {exc}"[:300]))
     findings = ordered(dedupe(record.findings))
     status, resubmit = decide(findings)
-    if status is VerdictStatus.APPROVED and not _approvable(result, context.settings):
+    if status is VerdictStatus.APPROVED and not approvable(
+            record.detected_type, record.extracted, record.registry_match, context.settings):
         findings.append(Finding(code=ReasonCode.LOW_CONFIDENCE,
                                 detail="fields or registry match below the approval bar"))
         status, resubmit = decide(findings)
     verdict = DocumentVerdict(
         submission_id=manifest.submission_id, document_id=entry.document_id, file=entry.file,
-        sha256=result.get("sha256"), declared_type=entry.declared_type,
-        detected_type=result.get("detected_type"), verdict=status, resubmit=resubmit,
-        reasons=[Reason.from_finding(f) for f in findings],
-        extracted=result.get("extracted") or ExtractedFields(),
-        registry_match=result.get("registry_match"), stages=record.stages,
+        sha256=record.sha256, declared_type=entry.declared_type,
+        detected_type=record.detected_type, verdict=status, resubmit=resubmit,
+        reasons=[Reason.from_finding(f) for f in findings], extracted=record.extracted,
+        registry_match=record.registry_match, stages=record.stages,
         checked_at=datetime.now(UTC), engine_version=__version__)
     log.info("verdict: submission=%s document=%s verdict=%s codes=%s",
              manifest.submission_id, entry.document_id, status,
@@ -132,12 +135,12 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
 
 
 def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
-                context: VerifyContext, record: _Record, result: dict[str, object]) -> None:
+                context: VerifyContext, record: _Record) -> None:
     settings = context.settings
     with record.stage("intake") as found:
         intake = check_intake(entry, data, settings)
         found(intake.findings)
-        result["sha256"] = intake.sha256
+        record.sha256 = intake.sha256
         if intake.accepted and intake.sha256 and context.duplicates is not None:
             others = context.duplicates.other_applicants_with_sha256(
                 intake.sha256, applicant_key(manifest.applicant))
@@ -163,7 +166,7 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
     with record.stage("fields") as found:
         fields = read_fields(text, entry.declared_type, settings)
         found(fields.findings)
-        result["detected_type"], result["extracted"] = fields.detected_type, fields.extracted
+        record.detected_type, record.extracted = fields.detected_type, fields.extracted
     if fields.detected_type is None or record.stopped:
         return
     with record.stage("applicant") as found:
@@ -173,31 +176,24 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
         match = match_registry(fields.detected_type, fields.extracted, manifest.applicant,
                                context.registry, settings)
         found(hold_for_registry_lag(match.findings, manifest.submitted_at, settings))
-        result["registry_match"] = match.registry_match
-
-
-def _approvable(result: dict[str, object], settings: Settings) -> bool:
-    """An approval needs a type, a confidently read number and an exact registry record.
-
-    Names need no separate bar: an approval already requires them to agree with both
-    the applicant and the registry record, which a misread name would not.
-    """
-    extracted = result.get("extracted")
-    match = result.get("registry_match")
-    if not (isinstance(result.get("detected_type"), DocType)
-            and isinstance(extracted, ExtractedFields) and extracted.number
-            and isinstance(match, RegistryMatch) and match.score >= 1.0 - 1e-9):
-        return False
-    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
-    confidence = min(extracted.field_confidence.get(k, extracted.confidence) for k in key_fields)
-    return confidence >= settings.approve_min_confidence
+        record.registry_match = match.registry_match
 
 
 def approvable(detected_type: DocType | None, extracted: ExtractedFields,
                registry_match: RegistryMatch | None, settings: Settings) -> bool:
-    """The approval bar above, for a re-check that rebuilds a verdict (sverka/recheck.py)."""
-    return _approvable({"detected_type": detected_type, "extracted": extracted,
-                        "registry_match": registry_match}, settings)
+    """An approval needs a type, a confidently read number and an exact registry record.
+
+    Names need no separate bar: an approval already requires them to agree with both
+    the applicant and the registry record, which a misread name would not. The re-check
+    (sverka/recheck.py) applies the same bar when it rebuilds a verdict.
+    """
+    if detected_type is None or not extracted.number or registry_match is None:
+        return False
+    if registry_match.score < 1.0 - 1e-9:
+        return False
+    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
+    confidence = min(extracted.field_confidence.get(k, extracted.confidence) for k in key_fields)
+    return confidence >= settings.approve_min_confidence
 
 
 # ------------------------------------------------------------------------- submissions

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
-from storage.registry import RegistryStore
+from storage.registry import CSV_HEADER, RegistryStore
 from sverka.models import (
     DocType,
     DocumentVerdict,
@@ -28,8 +28,7 @@ from sverka.reasons import ReasonCode
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 SNAPSHOT_URI = "sverka://registry/snapshot"
-HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,series,number,"
-          "issue_date,valid_until,issuer,specialty,status")
+HEADER = ",".join(CSV_HEADER)
 FILLER = [f"R-{i},,Петров,Пётр,,1985-02-03,diploma,107724,{i:07d},2019-06-30,,,,active"
           for i in range(1, 21)]
 HERS = ("R-99,112-233-445 95,Иванова,Мария,Сергеевна,1990-04-12,diploma,ВСГ,1234567,"

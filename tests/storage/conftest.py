@@ -31,6 +31,7 @@ from botocore.config import Config
 from sqlalchemy import Engine
 
 from storage.database import make_engine, migrate
+from storage.registry import CSV_HEADER
 from sverka.models import (
     DocumentVerdict,
     ExtractedFields,
@@ -48,8 +49,7 @@ WEED_PORTS = (S3_PORT, 9333, 9340, 8888, 18333, 19333, 19340, 18888)
 S3_ACCESS_KEY, S3_SECRET_KEY = "sverka-test", "sverka-test-secret"
 S3_BUCKET = "sverka-test"
 
-REGISTRY_HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,"
-                   "series,number,issue_date,valid_until,issuer,specialty,status")
+REGISTRY_HEADER = ",".join(CSV_HEADER)
 REGISTRY_ROWS = [
     "R-1,112-233-445 95,Иванова,Мария,Сергеевна,1990-04-12,passport_rf,45 08,123456,"
     "2015-01-01,,ОВД,,active",

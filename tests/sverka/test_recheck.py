@@ -13,7 +13,7 @@ from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.pending import held_documents
 from storage.publish import Publisher
-from storage.registry import RegistryStore
+from storage.registry import CSV_HEADER, RegistryStore
 from storage.tables import ReviewItem
 from sverka.config import Settings
 from sverka.models import (
@@ -30,8 +30,7 @@ from sverka.reasons import ReasonCode
 from sverka.recheck import HELD, recheck_pending
 
 R = ReasonCode
-HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,series,number,"
-          "issue_date,valid_until,issuer,specialty,status")
+HEADER = ",".join(CSV_HEADER)
 OTHER = "R-1,,Петров,Пётр,,1985-02-03,diploma,107724,0012345,2019-06-30,,,,active"
 HERS = ("R-2,112-233-445 95,Иванова,Мария,Сергеевна,1990-04-12,diploma,ВСГ,1234567,2013-06-30,,"
         "РНИМУ,,active")

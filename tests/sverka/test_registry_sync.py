@@ -9,12 +9,12 @@ import pytest
 
 from storage.errors import RegistrySnapshotInvalid
 from storage.objectstore import LocalObjectStore, S3ObjectStore
+from storage.registry import CSV_HEADER
 from sverka import registry_sync
 from sverka.config import Settings
 from sverka.registry_sync import SyncRequest
 
-HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,series,number,"
-          "issue_date,valid_until,issuer,specialty,status")
+HEADER = ",".join(CSV_HEADER)
 ROWS = [f"R-{i},,Петров,Пётр,,1985-02-03,diploma,107724,{i:07d},2019-06-30,,,,active"
         for i in range(1, 11)]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from storage.registry import CSV_HEADER
 from sverka.config import Settings
 from validators.registry_expectations import validate_export
 
-HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,series,number,"
-          "issue_date,valid_until,issuer,specialty,status")
+HEADER = ",".join(CSV_HEADER)
 GOOD = [
     "R-1,112-233-445 95,Иванова,Мария,Сергеевна,1990-04-12,passport_rf,45 08,123456,"
     "2015-01-01,,ОВД,,active",

@@ -9,7 +9,7 @@ import pytest
 
 from storage.database import make_engine, migrate
 from storage.errors import DatabaseUnavailable, RegistryUnavailable
-from storage.registry import RegistryStore
+from storage.registry import CSV_HEADER, RegistryStore
 from sverka.config import Settings
 from sverka.models import Applicant, DocType, ExtractedFields, Finding, VerdictStatus
 from sverka.reasons import ReasonCode
@@ -17,8 +17,7 @@ from validators.registry_match import check_moment, hold_for_registry_lag, match
 from validators.verdict import decide
 
 R = ReasonCode
-HEADER = ("record_id,snils,last_name,first_name,middle_name,birth_date,doc_type,series,number,"
-          "issue_date,valid_until,issuer,specialty,status")
+HEADER = ",".join(CSV_HEADER)
 ROWS = [
     # The applicant's diploma.
     "R-1,112-233-445 95,Иванова,Мария,Сергеевна,1990-04-12,diploma,107724,0012345,"
