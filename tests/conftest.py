@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Set before anything imports Airflow: tests get their own AIRFLOW_HOME and metadata DB,
 # one per xdist worker, because two dag.test() runs on one SQLite file collide. These
 # override what the Makefile exports for the demo, so tests never touch the demo's data.
-_AIRFLOW_HOME = ROOT / ".airflow-test" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+# TEST_AIRFLOW_ROOT lets two suites run side by side in one checkout.
+_AIRFLOW_HOME = (Path(os.environ.get("TEST_AIRFLOW_ROOT", ROOT / ".airflow-test"))
+                 / os.environ.get("PYTEST_XDIST_WORKER", "main"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
