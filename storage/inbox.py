@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from storage.errors import InvalidObjectKey, ObjectNotFound
 from storage.objectstore import ObjectStore
@@ -24,9 +25,39 @@ def list_submissions(store: ObjectStore, prefix: str = "") -> list[str]:
     return [p for p in store.list_prefixes(_folder(prefix)) if store.exists(p + MANIFEST)]
 
 
+@dataclass(frozen=True)
+class Limited:
+    """An object read under a size limit: its bytes, or None when it is over the limit."""
+
+    data: bytes | None
+    size: int  # bytes in the store (for one that grew while read: at least this many)
+
+    @property
+    def too_large(self) -> bool:
+        return self.data is None
+
+
+def read_limited(store: ObjectStore, key: str, max_bytes: int) -> Limited:
+    """Asks the size first and reads nothing of an object over ``max_bytes``; never reads
+    more than ``max_bytes`` + 1 bytes (an object may grow between the two calls)."""
+    size = store.size(key)
+    if size > max_bytes:
+        return Limited(None, size)
+    data = store.get_bytes(key, max_bytes + 1)
+    if len(data) > max_bytes:
+        return Limited(None, max(size, len(data)))
+    return Limited(data, len(data))
+
+
 def read_manifest_bytes(store: ObjectStore, submission_prefix: str) -> bytes:
-    """The raw manifest; ``ObjectNotFound`` if the submission has none."""
+    """The raw manifest, whole; ``ObjectNotFound`` if the submission has none."""
     return store.get_bytes(_folder(submission_prefix) + MANIFEST)
+
+
+def read_manifest_limited(store: ObjectStore, submission_prefix: str,
+                          max_bytes: int) -> Limited:
+    """The raw manifest under a size limit; ``ObjectNotFound`` if the submission has none."""
+    return read_limited(store, _folder(submission_prefix) + MANIFEST, max_bytes)
 
 
 def _candidates(name: str) -> list[str]:
@@ -47,6 +78,19 @@ def read_file(store: ObjectStore, submission_prefix: str, name: str) -> bytes | 
     for candidate in _candidates(name):
         try:
             return store.get_bytes(folder + candidate)
+        except ObjectNotFound:
+            continue
+    return None
+
+
+def read_upload(store: ObjectStore, submission_prefix: str, name: str,
+                max_bytes: int) -> Limited | None:
+    """The named file under a size limit (see ``read_limited``), or None when the
+    submission holds no such file; ``InvalidObjectKey`` as for ``read_file``."""
+    folder = _folder(submission_prefix)
+    for candidate in _candidates(name):
+        try:
+            return read_limited(store, folder + candidate, max_bytes)
         except ObjectNotFound:
             continue
     return None

@@ -8,6 +8,7 @@ folder behaves the same against S3.
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
@@ -24,14 +25,21 @@ from storage.errors import InvalidObjectKey, ObjectNotFound, ObjectStoreUnavaila
 
 _TMP_PREFIX = ".sverka-tmp-"
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_EMPTY_RANGE_CODES = frozenset({"416", "InvalidRange"})
 
 
 @runtime_checkable
 class ObjectStore(Protocol):
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
-    def get_bytes(self, key: str) -> bytes:
-        """The object's bytes; ``ObjectNotFound`` when there is none."""
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
+        """The object's bytes, or only its first ``max_bytes``; ``ObjectNotFound`` when
+        there is none. A caller with a size limit reads at most limit + 1 bytes, so an
+        object that grew after ``size`` was asked still cannot fill the memory."""
+        ...
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes, without reading it; ``ObjectNotFound`` when none."""
         ...
 
     def exists(self, key: str) -> bool: ...
@@ -107,14 +115,27 @@ class LocalObjectStore:
                 tmp.unlink(missing_ok=True)
             raise ObjectStoreUnavailable(f"cannot write {key!r}: {exc.strerror}") from exc
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
         path = self._path(key)
         try:
-            return path.read_bytes()
+            with path.open("rb") as fh:
+                return fh.read() if max_bytes is None else fh.read(max(0, max_bytes))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
         except OSError as exc:
             raise ObjectStoreUnavailable(f"cannot read {key!r}: {exc.strerror}") from exc
+
+    def size(self, key: str) -> int:
+        path = self._path(key)
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"cannot read {key!r}: {exc.strerror}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise ObjectNotFound(key)  # a folder (or a device) is not an object
+        return info.st_size
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -221,10 +242,35 @@ class S3ObjectStore:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
                                    ContentType=content_type, **extra)
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
+        if max_bytes is None:
+            with self._errors(key):
+                response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+                return bytes(response["Body"].read())
+        if max_bytes <= 0:
+            self.size(key)  # ObjectNotFound still applies
+            return b""
+        try:
+            with self._errors(key):
+                response = self.client.get_object(Bucket=self.bucket, Key=self._key(key),
+                                                  Range=f"bytes=0-{max_bytes - 1}")
+        except ObjectStoreUnavailable as exc:
+            # A range on an empty object is "not satisfiable" (416): the object is empty.
+            if _error_code(exc.__cause__) in _EMPTY_RANGE_CODES:
+                return b""
+            raise
+        body = response["Body"]
+        try:
+            with self._errors(key):
+                # Bounded even if a server ignores the Range header and sends everything.
+                return bytes(body.read(max_bytes))
+        finally:
+            body.close()
+
+    def size(self, key: str) -> int:
         with self._errors(key):
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return bytes(response["Body"].read())
+            response = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return int(response["ContentLength"])
 
     def exists(self, key: str) -> bool:
         try:
@@ -266,6 +312,12 @@ class S3ObjectStore:
         return _S3Errors(self.bucket, key)
 
 
+def _error_code(exc: BaseException | None) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
 class _S3Errors:
     """Translates botocore exceptions at the edge of every S3 call."""
 
@@ -278,8 +330,7 @@ class _S3Errors:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: object) -> None:
         if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
+            code = _error_code(exc)
             if code in _NOT_FOUND_CODES:
                 raise ObjectNotFound(self.key) from exc
             raise ObjectStoreUnavailable(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.sql.schema import Table
 
 from storage.audit import AuditEvent, AuditTrail, new_attempt_id
@@ -33,7 +33,6 @@ from storage.errors import DatabaseUnavailable, InvalidObjectKey, StorageError
 from storage.objectstore import ObjectStore
 from storage.registry import normalize_snils
 from storage.tables import (
-    Document,
     ReviewItem,
     Submission,
     Verdict,
@@ -48,7 +47,6 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 _NAME_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
 
 submissions_t = cast(Table, Submission.__table__)
-documents_t = cast(Table, Document.__table__)
 verdicts_t = cast(Table, Verdict.__table__)
 history_t = cast(Table, VerdictHistory.__table__)
 review_t = cast(Table, ReviewItem.__table__)
@@ -174,45 +172,7 @@ class Publisher:
                           [(key, _masked_summary(full) if self.mask else full, False)])
         return PublishOutcome(sid, None, key, status, 0)
 
-    def record_document(self, submission_id: str, document_id: str, file: str, sha256: str,
-                        applicant_key: str, *, submitted_at: datetime | None = None) -> None:
-        """Remember an uploaded file's hash, for duplicate detection across applicants."""
-        now = _now()
-        attempt = new_attempt_id()
-        with self._write(attempt, "record_document", submission_id, document_id,
-                         stage="intake") as conn:
-            sub = _insert(conn, submissions_t).values(
-                submission_id=submission_id, applicant_key=applicant_key,
-                submitted_at=submitted_at, updated_at=now)
-            conn.execute(sub.on_conflict_do_update(
-                index_elements=["submission_id"],
-                set_={"applicant_key": func.coalesce(sub.excluded.applicant_key,
-                                                     submissions_t.c.applicant_key),
-                      "submitted_at": func.coalesce(sub.excluded.submitted_at,
-                                                    submissions_t.c.submitted_at),
-                      "updated_at": sub.excluded.updated_at}))
-            doc = _insert(conn, documents_t).values(
-                submission_id=submission_id, document_id=document_id, file=file, sha256=sha256,
-                applicant_key=applicant_key, recorded_at=now)
-            conn.execute(doc.on_conflict_do_update(
-                index_elements=["submission_id", "document_id"],
-                set_={c: doc.excluded[c] for c in ("file", "sha256", "applicant_key",
-                                                   "recorded_at")}))
-            # A content hash is not personal data, and masking would cut its digit runs.
-            self.audit.write(conn, [self.audit.event(
-                "record_document", "ok", submission_id, document_id, f"sha256={sha256}",
-                stage="intake", attempt_id=attempt, mask=False)])
-
     # ------------------------------------------------------------ reading
-
-    def other_applicants_with_sha256(self, sha256: str, applicant_key: str) -> list[str]:
-        """Submissions by other applicants that uploaded a file with this content."""
-        stmt = (select(documents_t.c.submission_id).distinct()
-                .where(documents_t.c.sha256 == sha256,
-                       documents_t.c.applicant_key != applicant_key)
-                .order_by(documents_t.c.submission_id))
-        with transaction(self.engine) as conn:
-            return list(conn.execute(stmt).scalars())
 
     def current_verdict(self, submission_id: str, document_id: str, *,
                         masked: bool | None = None) -> dict[str, Any] | None:

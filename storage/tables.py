@@ -171,6 +171,19 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     applicant_key: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]
+    # This upload's place among the uploads of its content (1 = first; migration 0004).
+    # NULL for uploads recorded before it: they count as earlier than any numbered one.
+    content_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class UploadContent(Base):
+    """One row per uploaded file content: the claim that serialises recording its uploads."""
+
+    __tablename__ = "upload_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uploads: Mapped[int] = mapped_column(Integer)  # how many uploads are numbered so far
+    first_recorded_at: Mapped[datetime]
 
 
 class Verdict(Base):
@@ -227,6 +240,14 @@ class ReviewItem(Base):
     steward: Mapped[str | None] = mapped_column(String(200))
     decision: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
+    # Steward review and appeals (migration 0005, docs/review.md).
+    kind: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
+    note: Mapped[str | None] = mapped_column(Text)  # the applicant's appeal text
+    verdict_version: Mapped[int | None] = mapped_column(Integer)  # the verdict under review
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # run holding the action
+    claimed_at: Mapped[datetime | None]
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
 
     __table_args__ = (
         # One open item per document; resolved items stay as the review record.

@@ -50,12 +50,28 @@ class _Model(BaseModel):
 # ---------------------------------------------------------------- input: the manifest
 
 
+class SurnameChange(_Model):
+    """A former surname the applicant declares, and why it changed (e.g. «заключение брака»).
+
+    Documents issued under it are accepted as the applicant's (docs/contracts.md §8).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    previous_last_name: str
+    reason: str = ""  # a change without a reason does not count (CROSS_DOCUMENT_MISMATCH)
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.previous_last_name.strip() and self.reason.strip())
+
+
 class Applicant(_Model):
     last_name: str
     first_name: str
     middle_name: str = ""
     birth_date: date | None = None
     snils: str | None = None
+    surname_changes: list[SurnameChange] = Field(default_factory=list)
 
 
 class DeclaredFields(_Model):

@@ -1,4 +1,5 @@
-"""The recipe: file -> intake -> pages -> quality -> fields -> registry match -> verdict.
+"""The recipe: file -> intake -> pages -> quality -> fields -> registry match -> verdict,
+then, once every document of a submission is read, the consistency stage across them.
 
 This module only orders the stages and keeps the record of each; the stage bodies
 live in ``validators/`` and ``extractors/``. ``verify_document`` and
@@ -24,9 +25,10 @@ from extractors.ocr import Tesseract, read_document_text, text_layer_document
 from extractors.pages import PageSet, load_pages
 from extractors.preprocess import prepare_pages
 from storage.errors import InvalidObjectKey, ObjectNotFound
-from storage.inbox import read_file, read_manifest_bytes
+from storage.inbox import Limited, read_manifest_limited, read_upload
 from storage.objectstore import ObjectStore
 from storage.publish import applicant_key
+from storage.uploads import Claim, Upload
 from sverka import __version__
 from sverka.config import DEFAULT_SETTINGS, Settings
 from sverka.models import (
@@ -46,6 +48,7 @@ from sverka.models import (
 )
 from sverka.reasons import ReasonCode, Severity
 from validators.applicant import check_applicant
+from validators.consistency import ReadDocument, check_consistency
 from validators.intake import check_intake, manifest_problem, unsafe_file_name, upload_key
 from validators.quality import check_quality
 from validators.registry_match import RegistryLookup, hold_for_registry_lag, match_registry
@@ -55,9 +58,10 @@ log = logging.getLogger("sverka.pipeline")
 
 
 class DuplicateIndex(Protocol):
-    """Finds other applicants who uploaded the same file content."""
+    """Records each upload at intake and finds earlier uploads of the same content by other
+    applicants, atomically (storage/uploads.py: concurrent workers see each other)."""
 
-    def other_applicants_with_sha256(self, sha256: str, applicant_key: str) -> list[str]: ...
+    def claim(self, upload: Upload) -> Claim: ...
 
 
 @dataclass
@@ -103,11 +107,15 @@ class _Record:
 
 
 def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
-                    context: VerifyContext) -> DocumentVerdict:
-    """One uploaded file -> its verdict. Never raises: a failure ends as review."""
+                    context: VerifyContext, *, unread_size: int | None = None
+                    ) -> DocumentVerdict:
+    """One uploaded file -> its verdict. Never raises: a failure ends as review.
+
+    ``unread_size``: the stored size of an upload not read because it is over the limit.
+    """
     record = _Record()
     try:
-        _run_stages(manifest, entry, data, context, record)
+        _run_stages(manifest, entry, data, context, record, unread_size)
     except Exception as exc:  # the one place that turns any failure into a verdict
         log.exception("processing failed: submission=%s document=%s stage=%s",
                       manifest.submission_id, entry.document_id,
@@ -135,18 +143,25 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
 
 
 def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
-                context: VerifyContext, record: _Record) -> None:
+                context: VerifyContext, record: _Record, unread_size: int | None) -> None:
     settings = context.settings
     with record.stage("intake") as found:
-        intake = check_intake(entry, data, settings)
+        intake = check_intake(entry, data, settings, unread_size=unread_size)
         found(intake.findings)
         record.sha256 = intake.sha256
-        if intake.accepted and intake.sha256 and context.duplicates is not None:
-            others = context.duplicates.other_applicants_with_sha256(
-                intake.sha256, applicant_key(manifest.applicant))
-            if others:
+        if intake.sha256 and context.duplicates is not None:
+            # Recorded before the look-up, in one transaction: of two workers verifying
+            # the same bytes at once, the second to claim sees the first.
+            claim = context.duplicates.claim(Upload(
+                submission_id=manifest.submission_id, document_id=entry.document_id,
+                file=entry.file, sha256=intake.sha256,
+                applicant_key=applicant_key(manifest.applicant),
+                submitted_at=manifest.submitted_at))
+            earlier = claim.earlier_submissions
+            if intake.accepted and earlier:
                 found([Finding(code=ReasonCode.DUPLICATE_FILE,
-                               detail=f"same content in submission(s) {', '.join(others[:3])}")])
+                               detail=f"same content uploaded earlier by another applicant in "
+                                      f"submission(s) {', '.join(earlier[:3])}")])
     if record.stopped or data is None or intake.file_format is None:
         return
     with record.stage("pages") as found:
@@ -206,11 +221,14 @@ class ManifestInvalid(Exception):
 def load_manifest(store: ObjectStore, submission_prefix: str,
                   settings: Settings = DEFAULT_SETTINGS) -> Manifest:
     try:
-        raw = read_manifest_bytes(store, submission_prefix)
+        # The size is asked first: a manifest over the limit is never read into memory.
+        manifest_object = read_manifest_limited(store, submission_prefix,
+                                                settings.max_manifest_bytes)
     except ObjectNotFound as exc:
         raise ManifestInvalid("manifest.json is missing") from exc
-    if len(raw) > settings.max_manifest_bytes:
-        raise ManifestInvalid(f"manifest.json is {len(raw)} bytes, "
+    raw = manifest_object.data
+    if raw is None:
+        raise ManifestInvalid(f"manifest.json is {manifest_object.size} bytes, "
                               f"limit {settings.max_manifest_bytes}")
     try:
         manifest = Manifest.model_validate(json.loads(raw.decode("utf-8")))
@@ -242,17 +260,68 @@ def verify_submission(store: ObjectStore, submission_prefix: str,
             verdicts.append(_repeated_file(manifest, entry))
             continue
         seen_files.add(upload_key(entry.file))
-        data = None if unsafe_file_name(entry.file) else _read_upload(store, submission_prefix,
-                                                                        entry.file)
-        verdicts.append(verify_document(manifest, entry, data, context))
+        upload = None if unsafe_file_name(entry.file) else _read_upload(
+            store, submission_prefix, entry.file, context.settings)
+        if upload is not None and upload.too_large:
+            verdicts.append(verify_document(manifest, entry, None, context,
+                                            unread_size=upload.size))
+        else:
+            verdicts.append(verify_document(manifest, entry, upload.data if upload else None,
+                                            context))
+    verdicts = check_submission_consistency(manifest, verdicts, context.settings)
     return SubmissionResult(summary=summarise(manifest.submission_id, verdicts),
                             documents=verdicts, applicant_key=applicant_key(manifest.applicant))
 
 
-def _read_upload(store: ObjectStore, submission_prefix: str, name: str) -> bytes | None:
-    """The named upload, or None when the submission holds no such plain file."""
+def check_submission_consistency(manifest: Manifest, verdicts: list[DocumentVerdict],
+                                 settings: Settings) -> list[DocumentVerdict]:
+    """The consistency stage: one person, dates in order (validators/consistency.py).
+
+    Runs once all documents are read; its findings join the verdicts of the documents
+    they concern, which are decided again. Never raises: a failure is PROCESSING_ERROR.
+    """
+    read = [v for v in verdicts if v.detected_type is not None]
+    if not read:
+        return verdicts
+    started = time.perf_counter()
     try:
-        return read_file(store, submission_prefix, name)
+        found = check_consistency(manifest.applicant, [
+            ReadDocument(v.document_id, v.detected_type, v.extracted)
+            for v in read if v.detected_type is not None], settings)
+        outcome = "ok"
+    except Exception as exc:  # as in verify_document: a failure is never an approval
+        log.exception("consistency check failed: submission=%s", manifest.submission_id)
+        error = Finding(code=ReasonCode.PROCESSING_ERROR,
+                        detail=f"consistency: {type(exc).__name__}: {exc}"[:300])
+        found, outcome = {v.document_id: [error] for v in read}, "error"
+    seconds = round(time.perf_counter() - started, 4)
+    return [_with_consistency(v, found.get(v.document_id, []), outcome, seconds)
+            if v.detected_type is not None else v for v in verdicts]
+
+
+def _with_consistency(verdict: DocumentVerdict, found: list[Finding], outcome: str,
+                      seconds: float) -> DocumentVerdict:
+    stage = StageRecord(stage="consistency", outcome=outcome, codes=[f.code for f in found],
+                        seconds=seconds)
+    if not found:
+        return verdict.model_copy(update={"stages": [*verdict.stages, stage]})
+    earlier = [Finding(code=r.code, field=r.field, detail=r.detail) for r in verdict.reasons]
+    findings = ordered(dedupe(earlier + found))
+    status, resubmit = decide(findings)
+    log.info("verdict after consistency: submission=%s document=%s verdict=%s codes=%s",
+             verdict.submission_id, verdict.document_id, status,
+             ",".join(f.code for f in findings))
+    return verdict.model_copy(update={
+        "verdict": status, "resubmit": resubmit, "stages": [*verdict.stages, stage],
+        "reasons": [Reason.from_finding(f) for f in findings]})
+
+
+def _read_upload(store: ObjectStore, submission_prefix: str, name: str,
+                 settings: Settings) -> Limited | None:
+    """The named upload (left unread when over the size limit), or None when the
+    submission holds no such plain file."""
+    try:
+        return read_upload(store, submission_prefix, name, settings.max_file_bytes)
     except InvalidObjectKey:  # e.g. a symlink in a local inbox pointing outside it
         return None
 

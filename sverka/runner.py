@@ -20,6 +20,7 @@ from storage.database import make_engine, migrate
 from storage.objectstore import open_object_store
 from storage.publish import Publisher
 from storage.registry import RegistryStore
+from storage.uploads import UploadIndex
 from sverka.config import Settings
 from sverka.models import DocumentVerdict, SubmissionResult
 from sverka.pipeline import VerifyContext, verify_submission
@@ -39,10 +40,9 @@ def open_services(settings: Settings, *, migrate_schema: bool = True) -> Service
     if migrate_schema:
         migrate(settings.database_url)
     registry = RegistryStore(engine)
-    publisher = Publisher(engine, None, mask=False)  # read side only: duplicate look-ups
     context = VerifyContext(settings=settings, registry=registry,
-                            ocr=Tesseract(settings.ocr_languages, settings.ocr_timeout_seconds),
-                            duplicates=publisher)
+                            ocr=Tesseract.from_settings(settings),
+                            duplicates=UploadIndex(engine))
     return Services(engine=engine, registry=registry, context=context)
 
 
@@ -73,12 +73,10 @@ def verify_many(store_url: str, prefixes: list[str], settings: Settings, *,
 
 
 def publish_result(result: SubmissionResult, publisher: Publisher) -> None:
-    """Publishes every document verdict, then the summary; records files for duplicates."""
+    """Publishes every document verdict, then the summary. (Uploads are recorded for
+    duplicate look-ups at intake already: storage/uploads.py.)"""
     for verdict in result.documents:
         publisher.publish_document(verdict)
-        if result.applicant_key and verdict.sha256:
-            publisher.record_document(verdict.submission_id, verdict.document_id, verdict.file,
-                                      verdict.sha256, result.applicant_key)
     publisher.publish_submission(result.summary)
 
 

@@ -4,9 +4,17 @@ say what the applicant typed into the portal?"""
 from __future__ import annotations
 
 from sverka.config import Settings
-from sverka.models import Applicant, DeclaredFields, DocType, ExtractedFields, Finding
+from sverka.models import (
+    Applicant,
+    DeclaredFields,
+    DocType,
+    ExtractedFields,
+    Finding,
+    SurnameChange,
+)
 from sverka.reasons import ReasonCode
 from validators.checksums import normalize_snils
+from validators.misread import doubt_misreads
 from validators.names import (
     is_cyrillic,
     name_similarity,
@@ -17,7 +25,11 @@ from validators.names import (
 
 def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,
                     declared: DeclaredFields | None, settings: Settings) -> list[Finding]:
-    """Extracted fields + manifest -> name, birth date, SNILS and declared-value findings."""
+    """Extracted fields + manifest -> name, birth date, SNILS and declared-value findings.
+
+    A disagreement resting on a field read below the approval bar is LOW_CONFIDENCE, not a
+    rejection (validators/misread.py).
+    """
     findings = _name_findings(doc_type, fields, applicant, settings)
     if fields.birth_date and applicant.birth_date and fields.birth_date != applicant.birth_date:
         findings.append(Finding(code=ReasonCode.BIRTH_DATE_MISMATCH, field="birth_date"))
@@ -26,7 +38,7 @@ def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Appli
             findings.append(Finding(code=ReasonCode.DECLARED_MISMATCH, field="number",
                                     detail="SNILS on the card differs from the applicant's"))
     findings.extend(_declared_findings(fields, declared))
-    return findings
+    return doubt_misreads(findings, fields, settings)
 
 
 def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,
@@ -55,9 +67,15 @@ def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applic
     rest_same = _same(fields.first_name, applicant.first_name, latin) and (
         icao or _same(fields.middle_name, applicant.middle_name, latin))
     if surname_score < settings.name_match_threshold and rest_same:
-        # Same given names, other surname: a marriage, say. A person decides, not a rule.
+        # Same given names, other surname: a marriage, say. Accepted when the manifest
+        # declares that former surname with a reason; otherwise a person decides.
+        change = _surname_change(fields.last_name, applicant, latin)
+        if change is not None and change.declared:
+            return []
+        why = "a change to it is declared without a reason" if change is not None \
+            else "no surname change is declared"
         return [Finding(code=ReasonCode.CROSS_DOCUMENT_MISMATCH, field="last_name",
-                        detail="surname differs from the applicant's; given names agree")]
+                        detail=f"surname differs from the applicant's; given names agree; {why}")]
     return [Finding(code=ReasonCode.APPLICANT_NAME_MISMATCH, field="name",
                     detail=f"name similarity {score:.2f}")]
 
@@ -75,6 +93,17 @@ def _declared_findings(fields: ExtractedFields, declared: DeclaredFields | None)
         findings.append(Finding(code=ReasonCode.DECLARED_MISMATCH, field="issue_date",
                                 detail="declared issue date differs from the document"))
     return findings
+
+
+def _surname_change(surname: str, applicant: Applicant, latin: bool) -> SurnameChange | None:
+    """The manifest's surname change whose former surname is the one on the document."""
+    for change in applicant.surname_changes:
+        previous = change.previous_last_name
+        if latin and is_cyrillic(previous):
+            previous = transliterate_icao(previous)
+        if previous.strip() and _same(surname, previous, latin):
+            return change
+    return None
 
 
 def _applicant_latin(applicant: Applicant) -> str:

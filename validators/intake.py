@@ -107,16 +107,27 @@ def manifest_problem(manifest: Manifest, settings: Settings) -> str | None:
     return None
 
 
-def check_intake(entry: DocumentEntry, data: bytes | None, settings: Settings) -> IntakeResult:
-    """Bytes of one upload -> format, hash and intake findings. Never raises."""
+def check_intake(entry: DocumentEntry, data: bytes | None, settings: Settings, *,
+                 unread_size: int | None = None) -> IntakeResult:
+    """Bytes of one upload -> format, hash and intake findings. Never raises.
+
+    ``unread_size`` is the stored size of an upload left unread because the store said it
+    is over ``max_file_bytes`` (``data`` is None then): FILE_TOO_LARGE from its size alone.
+    """
+    missing = data is None and unread_size is None
     reason = unsafe_file_name(entry.file) or (
-        "file named in the manifest is missing" if data is None else None)
-    if reason or data is None:
+        "file named in the manifest is missing" if missing else None)
+    if reason:
         return IntakeResult(findings=[Finding(code=ReasonCode.FILE_NAME_INVALID, field="file",
                                               detail=reason)])
     findings: list[Finding] = []
     if not re.match(settings.file_name_template, entry.file):
         findings.append(Finding(code=ReasonCode.FILE_NAME_TEMPLATE, field="file"))
+    if data is None:
+        size = unread_size or 0
+        return IntakeResult(size_bytes=size, findings=[*findings, Finding(
+            code=ReasonCode.FILE_TOO_LARGE,
+            detail=f"{size} bytes, limit {settings.max_file_bytes} (not read)")])
     base = IntakeResult(sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
     fmt = sniff_format(data)
     refusal = _refusal(data, fmt, settings)

@@ -7,7 +7,10 @@
    document goes to review with LOW_CONFIDENCE, never to approved. Near records that all
    belong to other people leave NOT_IN_REGISTRY; several near records, one of them the
    applicant's, are AMBIGUOUS_MATCH.
-3. A NOT_IN_REGISTRY soon after submission is held as REGISTRY_PENDING (registry lag;
+3. A NOT_IN_REGISTRY or REGISTRY_NAME_MISMATCH resting on a number or name read below
+   the approval bar is LOW_CONFIDENCE (review): a misread is not a data rejection
+   (validators/misread.py).
+4. A NOT_IN_REGISTRY soon after submission is held as REGISTRY_PENDING (registry lag;
    :func:`hold_for_registry_lag`), and an unreachable registry is REGISTRY_UNAVAILABLE
    after a few retries: both are review, never a rejection.
 
@@ -36,6 +39,7 @@ from sverka.models import (
     RegistryRecord,
 )
 from sverka.reasons import ReasonCode
+from validators.misread import doubt_misreads
 from validators.names import is_cyrillic, name_similarity, transliterate_icao
 
 T = TypeVar("T")
@@ -61,10 +65,13 @@ def match_registry(doc_type: DocType, fields: ExtractedFields, applicant: Applic
     if not fields.number:
         return MatchResult()
     try:
-        return _match(doc_type, fields, applicant, registry, settings)
+        result = _match(doc_type, fields, applicant, registry, settings)
     except RegistryUnavailable as exc:
         return MatchResult(findings=[Finding(code=ReasonCode.REGISTRY_UNAVAILABLE,
                                              detail=str(exc)[:200])])
+    # No record for a number read below the approval bar is a likely misread, not proof.
+    return result.model_copy(update={"findings": doubt_misreads(result.findings, fields,
+                                                                settings)})
 
 
 def _match(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,

@@ -54,6 +54,26 @@ def _exercise(store: ObjectStore) -> None:
         store.list_keys("../")
 
 
+def _exercise_sizes(store: ObjectStore) -> None:
+    """Sizes without reading, and reads that stop after ``max_bytes``."""
+    body = bytes(range(256)) * 40 + b"end"
+    store.put_bytes("sized/scan.bin", body, "application/octet-stream")
+    store.put_bytes("sized/empty.bin", b"", "application/octet-stream")
+    assert store.size("sized/scan.bin") == len(body)
+    assert store.get_bytes("sized/scan.bin", 10) == body[:10]
+    assert store.get_bytes("sized/scan.bin", len(body) + 1) == body
+    assert store.get_bytes("sized/scan.bin", 0) == b""
+    assert store.size("sized/empty.bin") == 0
+    assert store.get_bytes("sized/empty.bin", 1) == b""
+    for missing in ("sized/missing.bin", "sized"):  # nothing there; a "folder"
+        with pytest.raises(ObjectNotFound):
+            store.size(missing)
+        with pytest.raises(ObjectNotFound):
+            store.get_bytes(missing, 10)
+    with pytest.raises(InvalidObjectKey):
+        store.size("../outside")
+
+
 # ---------------------------------------------------------------- local
 
 
@@ -61,6 +81,7 @@ def test_local_store_contract(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "store")
     assert isinstance(store, ObjectStore)
     _exercise(store)
+    _exercise_sizes(store)
     assert store.describe() == (tmp_path / "store").as_uri()
 
 
@@ -161,6 +182,7 @@ def _s3_store(server: S3Server, prefix: str, sse: str | None = "AES256") -> S3Ob
 def test_s3_store_contract(s3_server: S3Server, s3_prefix: str) -> None:
     store = _s3_store(s3_server, s3_prefix)
     _exercise(store)
+    _exercise_sizes(store)
     # The store's prefix is invisible to callers but is where the objects really are.
     raw = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=s3_prefix)
     assert all(item["Key"].startswith(s3_prefix) for item in raw["Contents"])

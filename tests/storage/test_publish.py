@@ -206,27 +206,6 @@ def test_submission_summary_and_portal_reads(
     assert publisher.submission_verdicts("nobody") == []
 
 
-def test_duplicate_files_across_applicants(publisher: Publisher, engine: Engine) -> None:
-    ivanova = applicant_key(Applicant(last_name="Иванова", first_name="Мария",
-                                      snils="112-233-445 95"))
-    petrov = applicant_key(Applicant(last_name="Петров", first_name="Пётр",
-                                     birth_date="1985-02-03"))
-    same = "cd" * 32
-    publisher.record_document("A-1", "d1", "scan.jpg", same, ivanova)
-    publisher.record_document("A-1", "d1", "scan.jpg", same, ivanova)  # idempotent
-    publisher.record_document("A-2", "d1", "scan.jpg", same, ivanova)  # same person again
-    assert publisher.other_applicants_with_sha256(same, ivanova) == []
-    publisher.record_document("B-7", "d3", "copy.jpg", same, petrov)
-    assert publisher.other_applicants_with_sha256(same, ivanova) == ["B-7"]
-    assert publisher.other_applicants_with_sha256(same, petrov) == ["A-1", "A-2"]
-    with engine.connect() as conn:
-        keys = set(conn.execute(select(Submission.applicant_key)).scalars())
-    assert keys == {ivanova, petrov}
-    assert "11223344595" not in ivanova  # a hash, never the SNILS
-    intake = [a for a in _rows(engine, AuditEntry) if a.action == "record_document"]
-    assert len(intake) == 4 and intake[0].detail == f"sha256={same}"
-
-
 def test_applicant_key_normalises_identity() -> None:
     a = Applicant(last_name="Иванова", first_name="Мария", snils="112-233-445 95")
     b = Applicant(last_name="ИВАНОВА", first_name="Мария", snils="11223344595")
@@ -260,7 +239,7 @@ def test_read_only_publisher_refuses_to_publish(
     reader = Publisher(engine, None, mask=False)
     with pytest.raises(TypeError, match="no object store"):
         reader.publish_document(make_verdict())
-    assert _count(engine, Verdict) == 0 and reader.other_applicants_with_sha256("x", "y") == []
+    assert _count(engine, Verdict) == 0
 
 
 def test_concurrent_publishers_on_sqlite(tmp_path: Path, make_verdict: MakeVerdict) -> None:

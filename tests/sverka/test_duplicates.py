@@ -1,8 +1,9 @@
 """DUPLICATE_FILE end to end: the same file content from two applicants goes to review.
 
-The first upload is recorded when its verdict is published (runner.publish_result); a
+Every upload is recorded at intake (storage/uploads.py), before its duplicate look-up; a
 later upload of the same bytes by another applicant (another SNILS) is flagged, in the
-same `sverka verify` run or in a later one. The same applicant uploading again is not.
+same `sverka verify` run — also by parallel workers — or in a later one. The same
+applicant uploading again is not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sverka.cli import EXIT_OK, main
 from sverka.config import Settings
 from sverka.models import DocType
 from sverka.runner import open_services, run
+
+from ..storage.conftest import fresh_postgres_url  # noqa: F401 - fixture
 
 
 @pytest.fixture(scope="module")
@@ -101,15 +104,40 @@ def test_different_content_is_not_a_duplicate(world, tmp_path) -> None:
     assert "DUPLICATE_FILE" not in [r["code"] for r in _verdict(out, "C-2")["reasons"]]
 
 
-@pytest.mark.xfail(reason="with several workers, two submissions verified at the same time "
-                          "do not see each other: uploads are recorded at publishing, not at "
-                          "intake (storage/publish.py, sverka/runner.py)", strict=False)
-def test_duplicate_within_one_parallel_run(world, tmp_path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_duplicate_within_one_parallel_run(world, tmp_path, request, backend) -> None:
+    """Two workers verify the two copies at the same time: the second to record its upload
+    sees the first (storage/uploads.py), on SQLite and on PostgreSQL."""
     _, registry, owner, other, pdf, _ = world
     out = tmp_path / "out"
     _submission(tmp_path / "inbox", "D-1", owner, pdf)
     _submission(tmp_path / "inbox", "D-2", other, pdf)
+    database = [] if backend == "sqlite" else [
+        "--database", request.getfixturevalue("fresh_postgres_url")]
     assert main(["verify", str(tmp_path / "inbox"), "--registry", str(registry),
-                 "--out", str(out), "--today", "2026-11-21", "--workers", "2"]) == EXIT_OK
-    codes = [r["code"] for d in ("D-1", "D-2") for r in _verdict(out, d)["reasons"]]
-    assert "DUPLICATE_FILE" in codes
+                 "--out", str(out), "--today", "2026-11-21", "--workers", "2",
+                 *database]) == EXIT_OK
+    verdicts = {d: _verdict(out, d) for d in ("D-1", "D-2")}
+    flagged = [d for d, v in verdicts.items()
+               if [r["code"] for r in v["reasons"]] == ["DUPLICATE_FILE"]]
+    assert len(flagged) == 1, verdicts
+    first = "D-2" if flagged == ["D-1"] else "D-1"
+    assert verdicts[flagged[0]]["verdict"] == "review"
+    assert first in verdicts[flagged[0]]["reasons"][0]["detail"]
+    assert (verdicts[first]["verdict"], verdicts[first]["reasons"]) == ("approved", [])
+
+
+def test_verifying_again_keeps_the_first_upload_clean(world, tmp_path) -> None:
+    """A re-run (a task retry) does not turn the earlier upload into a duplicate of the
+    later one: each upload keeps its place among the uploads of its content."""
+    _, registry, owner, other, pdf, _ = world
+    out = tmp_path / "out"
+    _submission(tmp_path / "inbox", "E-1", owner, pdf)
+    _submission(tmp_path / "inbox", "E-2", other, pdf)
+    common = ["verify", str(tmp_path / "inbox"), "--registry", str(registry), "--out", str(out),
+              "--today", "2026-11-21"]
+    for _ in range(2):
+        assert main(common) == EXIT_OK
+        assert _verdict(out, "E-1")["verdict"] == "approved"
+        assert [r["code"] for r in _verdict(out, "E-2")["reasons"]] == ["DUPLICATE_FILE"]

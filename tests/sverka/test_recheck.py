@@ -15,6 +15,7 @@ from storage.pending import held_documents
 from storage.publish import Publisher
 from storage.registry import CSV_HEADER, RegistryStore
 from storage.tables import ReviewItem
+from storage.uploads import Upload, UploadIndex
 from sverka.config import Settings
 from sverka.models import (
     DocType,
@@ -117,8 +118,8 @@ def test_pending_document_still_missing_is_rejected_for_good(
     registry = RegistryStore(engine)
     _publish(publisher, _held(checked_at=datetime.now(UTC) - timedelta(minutes=5)))
     # Submitted a minute ago: inside the lag window, but this document was held once already.
-    publisher.record_document("A-1", "d2", "diploma.pdf", "ab" * 32, "k" * 64,
-                              submitted_at=datetime.now(UTC) - timedelta(minutes=1))
+    UploadIndex(engine).claim(Upload("A-1", "d2", "diploma.pdf", "ab" * 32, "k" * 64,
+                                     submitted_at=datetime.now(UTC) - timedelta(minutes=1)))
     registry.load_csv(_csv(OTHER), source="newer")
     outcome = recheck_pending(publisher, registry, SETTINGS)
     assert outcome.verdicts == {"rejected": 1}
@@ -134,8 +135,8 @@ def test_unavailable_registry_is_retried_and_then_held_within_the_window(
     registry = RegistryStore(engine)
     registry.load_csv(_csv(OTHER), source="old")  # older than the check: still due
     _publish(publisher, _held(R.REGISTRY_UNAVAILABLE))
-    publisher.record_document("A-1", "d2", "diploma.pdf", "ab" * 32, "k" * 64,
-                              submitted_at=datetime.now(UTC) - timedelta(hours=1))
+    UploadIndex(engine).claim(Upload("A-1", "d2", "diploma.pdf", "ab" * 32, "k" * 64,
+                                     submitted_at=datetime.now(UTC) - timedelta(hours=1)))
     outcome = recheck_pending(publisher, registry, SETTINGS)
     assert (outcome.rechecked, outcome.verdicts) == (1, {"review": 1})
     assert _current(publisher).codes == [R.REGISTRY_PENDING, R.FILE_NAME_TEMPLATE]

@@ -170,7 +170,8 @@ def test_letters_in_icao_numbers_are_substituted_too(registry: RegistryStore) ->
 def test_snils_has_no_near_path(registry: RegistryStore) -> None:
     found = _match(registry, ExtractedFields(number="112-233-445 95"), doc_type=DocType.SNILS)
     assert found.findings == [] and found.registry_match.record_id == "R-1"
-    near = _match(registry, ExtractedFields(number="112-233-445 96"), doc_type=DocType.SNILS)
+    near = _match(registry, ExtractedFields(number="112-233-445 96", confidence=0.99),
+                  doc_type=DocType.SNILS)
     assert _codes(near) == [R.NOT_IN_REGISTRY]
 
 
@@ -267,3 +268,24 @@ def test_fixed_check_date_is_judged_at_its_end() -> None:
     assert check_moment(SETTINGS) == datetime(2026, 11, 21, 23, 59, 59, 999999, tzinfo=UTC)
     before = datetime.now(UTC)
     assert before <= check_moment(Settings()) <= datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- a misread is not a rejection
+
+
+def test_no_record_for_a_number_read_with_low_confidence_is_review(registry) -> None:
+    """The same reading is NOT_IN_REGISTRY when confident and LOW_CONFIDENCE when not."""
+    confident = _diploma("7777777")
+    shaky = confident.model_copy(update={"field_confidence": {"number": 0.6, "series": 0.95}})
+    assert _codes(_match(registry, confident)) == [R.NOT_IN_REGISTRY]
+    doubted = _match(registry, shaky)
+    assert _codes(doubted) == [R.LOW_CONFIDENCE]
+    assert decide(doubted.findings) == (VerdictStatus.REVIEW, False)
+    assert "would be NOT_IN_REGISTRY" in (doubted.findings[0].detail or "")
+
+
+def test_someone_elses_record_under_a_shaky_name_is_review(registry) -> None:
+    other = _diploma("5550000", last_name="СИДОРОВА")  # R-3 names Ivanova
+    assert _codes(_match(registry, other)) == [R.REGISTRY_NAME_MISMATCH]
+    shaky = other.model_copy(update={"field_confidence": {"last_name": 0.5}})
+    assert _codes(_match(registry, shaky)) == [R.LOW_CONFIDENCE]
