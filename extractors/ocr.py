@@ -1,5 +1,15 @@
 """OCR with Tesseract, behind one small wrapper so tests can inject failures.
 
+Tesseract runs in-process through its C++ API (tesserocr): each language's model is
+loaded once per worker process, and an image goes to it as raw pixels. Spawning the
+``tesseract`` program per call cost more than the recognition itself (a process, a
+model load, a PNG written and read back; docs/extraction.md has the profile).
+
+A runaway call must not take the worker down, so ``read_document_text`` reads a
+document in a forked child (``extractors.sandbox``) with an address-space cap and a
+wall-clock and CPU deadline; the models, loaded before the fork, are shared with it.
+Each recognition call also carries its own time limit.
+
 Pages are read once in Russian with word boxes; lines that look like an MRZ are then
 re-read from their own crop with the Latin model and an MRZ character whitelist, which
 is what keeps `<` and Latin letters from turning into Cyrillic look-alikes.
@@ -7,29 +17,47 @@ is what keeps `<` and Latin letters from turning into Cyrillic look-alikes.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
-import pytesseract
 from rapidfuzz import fuzz
+from tesserocr import PSM, RIL, PyTessBaseAPI, iterate_level
 
 from extractors.pages import Page
 from extractors.preprocess import deskew, flatten_illumination, red_canvas, red_layer, rotate
+from extractors.sandbox import (
+    DecoderFailed,
+    DecoderOutOfMemory,
+    DecoderTimeout,
+    Limits,
+    run_limited,
+)
 from extractors.text import DocumentText, find_mrz_lines
 from sverka.config import DEFAULT_SETTINGS, Settings
-from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
+from sverka.errors import OcrError, OcrFailed, OcrTimeout, OcrUnavailable
 from sverka.models import FieldSource
 
-# One Tesseract per core: its own OpenMP threads only fight the worker pool.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# OpenCV's worker threads do not survive the fork into the OCR child: its first parallel
+# OpenCV call there would wait forever for them (seen as OCR stuck until its deadline).
+# Sequential OpenCV is what one worker process per core wants anyway.
+cv2.setNumThreads(0)
 
+OCR_PROCESS_NAME = "sverka-ocr"  # the OCR child's name in ps/top
+_PR_SET_NAME = 15
 _MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+_MRZ_LANGUAGE = "eng"
 _RED_LANGUAGE = "rus"
 _RED_SAME_LINE = 70  # rapidfuzz ratio above which a page line is the red line misread
 _MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
+# Where the OS packages put the models (Debian/Ubuntu tesseract-ocr-rus/eng, then others).
+_TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                  "/usr/share/tessdata", "/usr/local/share/tessdata")
 
 
 @dataclass(frozen=True)
@@ -39,61 +67,139 @@ class OcrLine:
     box: tuple[int, int, int, int]  # left, top, width, height
 
 
-class Tesseract:
-    """Runs the tesseract binary through pytesseract with a time limit per call."""
+def find_tessdata(configured: str = "") -> Path:
+    """The folder with the .traineddata models: configured, $TESSDATA_PREFIX, or the OS's."""
+    searched = [configured] if configured else [os.environ.get("TESSDATA_PREFIX", ""),
+                                                 *_TESSDATA_DIRS]
+    for folder in map(Path, filter(None, searched)):
+        if any((folder / f"{lang}.traineddata").is_file() for lang in ("rus", "eng")):
+            return folder
+    raise OcrUnavailable(f"no Tesseract models (.traineddata) in "
+                         f"{', '.join(filter(None, searched))}")
 
-    def __init__(self, languages: str = "rus", timeout_seconds: float = 60.0) -> None:
+
+class Tesseract:
+    """Tesseract models loaded once per process, each call bounded in time; a document's
+    reading bounded in memory and time as a whole (``read_document_text``).
+
+    One instance per worker process (a loaded model is not for two threads at once).
+    """
+
+    def __init__(self, languages: str = "rus", timeout_seconds: float = 60.0, *,
+                 memory_mb: int = DEFAULT_SETTINGS.ocr_memory_mb,
+                 sandbox: bool = DEFAULT_SETTINGS.ocr_sandbox,
+                 tessdata: str = DEFAULT_SETTINGS.ocr_tessdata_dir) -> None:
         self.languages = languages
         self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
+        self.sandbox = sandbox
+        self.tessdata = tessdata
+        self._apis: dict[tuple[str, int], PyTessBaseAPI] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tesseract:
+        return cls(settings.ocr_languages, settings.ocr_timeout_seconds,
+                   memory_mb=settings.ocr_memory_mb, sandbox=settings.ocr_sandbox,
+                   tessdata=settings.ocr_tessdata_dir)
+
+    def __getstate__(self) -> dict:
+        # Loaded models stay with their process; a copy sent elsewhere loads its own.
+        return {**self.__dict__, "_apis": {}}
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.timeout_seconds, self.memory_mb * 2**20, self.sandbox)
+
+    def preload(self) -> None:
+        """Loads the models a document reading needs, so that forked readers share them."""
+        for lang in (self.languages, _MRZ_LANGUAGE, _RED_LANGUAGE):
+            self._api(lang)
+        if (find_tessdata(self.tessdata) / "osd.traineddata").is_file():
+            self._api("osd", PSM.OSD_ONLY)
 
     def read_lines(self, image: np.ndarray, *, psm: int = 3, lang: str | None = None,
                    whitelist: str | None = None) -> list[OcrLine]:
-        config = f"--psm {psm}"
+        api = self._api(lang or self.languages)
+        api.SetPageSegMode(psm)
         if whitelist:
-            config += f" -c tessedit_char_whitelist={whitelist}"
-        data = self._call(pytesseract.image_to_data, image, lang=lang or self.languages,
-                          config=config, output_type=pytesseract.Output.DICT)
-        return _group_lines(data)
+            api.SetVariable("tessedit_char_whitelist", whitelist)
+        try:
+            _set_image(api, image)
+            self._recognize(api)
+            return _lines(api)
+        finally:
+            if whitelist:
+                api.SetVariable("tessedit_char_whitelist", "")
+            api.Clear()
 
     def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
         """Tesseract OSD: degrees to turn the page clockwise to make it upright, and how
         sure it is; None when the page has too little text to tell."""
         try:
-            osd = self._call(pytesseract.image_to_osd, image, config="--psm 0",
-                             output_type=pytesseract.Output.DICT)
+            api = self._api("osd", PSM.OSD_ONLY)
         except OcrFailed:
-            return None
-        return int(osd["rotate"]) % 360, float(osd["orientation_conf"])
-
-    def _call(self, func, image, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
+            return None  # no orientation model: the page is taken as it is
         try:
-            return func(image, timeout=self.timeout_seconds, **kwargs)
-        except pytesseract.TesseractNotFoundError as exc:
-            raise OcrUnavailable("tesseract is not installed or not on PATH") from exc
-        except RuntimeError as exc:
-            if "timeout" in str(exc).lower():
-                raise OcrTimeout(f"tesseract took longer than {self.timeout_seconds}s") from exc
-            raise OcrFailed(str(exc)[:200]) from exc
-        except pytesseract.TesseractError as exc:
-            raise OcrFailed(str(exc)[:200]) from exc
+            _set_image(api, image)
+            found = api.DetectOrientationScript()
+        finally:
+            api.Clear()
+        if not found:
+            return None
+        # orient_deg is how far the text is turned clockwise; undoing it is the rest of 360.
+        return (360 - int(found["orient_deg"])) % 360, float(found["orient_conf"])
+
+    def _recognize(self, api: PyTessBaseAPI) -> None:
+        budget_ms = max(1, round(self.timeout_seconds * 1000))  # 0 would mean no limit
+        started = time.monotonic()
+        if api.Recognize(timeout=budget_ms):
+            return
+        if time.monotonic() - started >= self.timeout_seconds:
+            raise OcrTimeout(f"tesseract took longer than {self.timeout_seconds}s")
+        raise OcrFailed("tesseract could not recognise the image")
+
+    def _api(self, lang: str, psm: int = PSM.AUTO) -> PyTessBaseAPI:
+        key = (lang, int(psm))
+        if key not in self._apis:
+            path = find_tessdata(self.tessdata)
+            try:
+                self._apis[key] = PyTessBaseAPI(path=f"{path}/", lang=lang, psm=psm)
+            except RuntimeError as exc:
+                raise OcrFailed(f"tesseract cannot load language {lang!r} from {path}") from exc
+        return self._apis[key]
 
 
-def _group_lines(data: dict) -> list[OcrLine]:
-    lines: dict[tuple[int, int, int, int], list[int]] = {}
-    for i, word in enumerate(data["text"]):
-        if word and word.strip() and float(data["conf"][i]) >= 0:
-            key = (data["page_num"][i], data["block_num"][i], data["par_num"][i],
-                   data["line_num"][i])
-            lines.setdefault(key, []).append(i)
+def _set_image(api: PyTessBaseAPI, image: np.ndarray) -> None:
+    """Hands the pixels over as they are (no encoding): grey, or colour as RGB."""
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    height, width = image.shape[:2]
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    api.SetImageBytes(image.tobytes(), width, height, channels, width * channels)
+
+
+def _lines(api: PyTessBaseAPI) -> list[OcrLine]:
+    """The recognised words grouped into lines, as ``image_to_data`` would group them."""
+    iterator = api.GetIterator()
+    if iterator is None:
+        return []
+    groups: list[list[tuple[str, float, tuple[int, int, int, int]]]] = []
+    for word in iterate_level(iterator, RIL.WORD):
+        text = word.GetUTF8Text(RIL.WORD)
+        confidence = word.Confidence(RIL.WORD)
+        if not groups or word.IsAtBeginningOf(RIL.TEXTLINE):
+            groups.append([])
+        if text and text.strip() and confidence >= 0:
+            groups[-1].append((text.strip(), confidence, word.BoundingBox(RIL.WORD)))
     result = []
-    for indices in lines.values():
-        left = min(data["left"][i] for i in indices)
-        top = min(data["top"][i] for i in indices)
-        right = max(data["left"][i] + data["width"][i] for i in indices)
-        bottom = max(data["top"][i] + data["height"][i] for i in indices)
-        text = " ".join(data["text"][i].strip() for i in indices)
-        confidence = sum(float(data["conf"][i]) for i in indices) / len(indices) / 100
-        result.append(OcrLine(text=text, confidence=confidence,
+    for words in filter(None, groups):
+        left = min(box[0] for _, _, box in words)
+        top = min(box[1] for _, _, box in words)
+        right = max(box[2] for _, _, box in words)
+        bottom = max(box[3] for _, _, box in words)
+        result.append(OcrLine(text=" ".join(text for text, _, _ in words),
+                              confidence=sum(conf for _, conf, _ in words) / len(words) / 100,
                               box=(left, top, right - left, bottom - top)))
     return result
 
@@ -101,6 +207,50 @@ def _group_lines(data: dict) -> list[OcrLine]:
 def read_document_text(pages: list[Page], ocr: Tesseract,
                        settings: Settings = DEFAULT_SETTINGS) -> DocumentText:
     """Page images -> the document's text lines, MRZ lines re-read, mean confidence.
+
+    The reading runs in a child process capped in memory and time (``ocr.limits``): a
+    Tesseract call that runs away ends as OcrTimeout or OcrFailed, never a dead worker.
+    """
+    ocr.preload()  # in this process, so that every forked reader shares the loaded models
+    try:
+        outcome = run_limited(_read_or_report, pages, ocr, settings, limits=ocr.limits)
+    except DecoderTimeout as exc:
+        raise OcrTimeout(f"OCR of the document ran past {ocr.timeout_seconds:g} s") from exc
+    except DecoderOutOfMemory as exc:
+        raise OcrFailed(f"OCR ran out of memory (memory cap {ocr.memory_mb} MB): {exc}") from exc
+    except DecoderFailed as exc:
+        # Tesseract does not survive a failed allocation: at the cap it crashes (SIGSEGV)
+        # or gives up; either way the child dies, not the worker.
+        raise OcrFailed(f"OCR process failed (memory cap {ocr.memory_mb} MB): {exc}") from exc
+    if isinstance(outcome, OcrError):
+        raise outcome
+    return outcome
+
+
+def _read_or_report(pages: list[Page], ocr: Tesseract,
+                    settings: Settings) -> DocumentText | OcrError:
+    """An OCR error comes back as a value, so the caller re-raises it as what it is."""
+    if ocr.sandbox:
+        _name_process(OCR_PROCESS_NAME)
+    try:
+        return read_pages(pages, ocr, settings)
+    except OcrError as exc:
+        return exc
+
+
+def _name_process(name: str) -> None:
+    """Names this process in ps/top (Linux), so operators and memory probes can tell the
+    OCR child from its worker."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the child keeps its worker's name
+
+
+def read_pages(pages: list[Page], ocr: Tesseract,
+               settings: Settings = DEFAULT_SETTINGS) -> DocumentText:
+    """``read_document_text`` in this process, without the child's limits.
 
     Each page's red print (series and number) is read once more on its own, with black
     text, stamps and patterns gone and the Russian model only; that reading replaces the
@@ -243,7 +393,8 @@ def _reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[
     height, width = gray.shape[:2]
     crop = gray[max(0, top - pad):min(height, bottom + pad),
                 max(0, left - 2 * pad):min(width, right + 2 * pad)]
-    reread = ocr.read_lines(crop, psm=6, lang="eng", whitelist=_MRZ_WHITELIST)
+    reread = ocr.read_lines(crop, psm=6, lang=_MRZ_LANGUAGE,
+                           whitelist=_MRZ_WHITELIST)
     return [ln.text.replace(" ", "") for ln in reread if len(ln.text.replace(" ", "")) >= 30]
 
 

@@ -70,7 +70,14 @@ class Settings(BaseModel):
 
     # --- OCR
     ocr_languages: str = "rus+eng"
+    # The OCR of one document runs in a child process with these limits (wall clock and
+    # CPU time; address space on top of the worker's), and no single Tesseract call may
+    # take longer than the time limit either (docs/extraction.md).
     ocr_timeout_seconds: float = 60.0
+    ocr_memory_mb: int = 1024
+    ocr_sandbox: bool = True
+    # Folder of rus/eng/osd .traineddata; empty: $TESSDATA_PREFIX or the OS package's folder.
+    ocr_tessdata_dir: str = ""
 
     # --- matching and verdicts
     name_match_threshold: float = 0.9
@@ -103,6 +110,28 @@ class Settings(BaseModel):
     inbox_url: str = "file://inbox"
     # One sweep triggers at most this many submissions; the next sweep takes the rest.
     sweep_max_submissions: int = 200
+
+    # --- steward review (dags/review_documents.py, docs/review.md)
+    # A required action unanswered this long escalates; the item stays open and is asked
+    # again, first in line, by the next review run.
+    review_response_timeout_minutes: float = 8 * 60.0
+    # Required actions one review run opens at most; the next run takes the rest.
+    review_batch_size: int = 20
+    # Where stewards open scans: <base>/<submission_id>/<file>. Empty: the inbox itself
+    # (inbox_url), which suits a shared folder; for S3 give a gateway the stewards can reach.
+    review_scan_base_url: str = ""
+
+    # --- monitoring (docs/runbook.md)
+    # A verify_documents run should finish within this long after it is queued; past it,
+    # the run's DeadlineAlert fires. 0 leaves the deadline out (needed for `airflow dags
+    # test`, which in Airflow 3.3.2 cannot finish a DAG that has one; docs/operations.md).
+    verify_run_deadline_minutes: float = 60.0
+    # A submission should be decided (every document approved or rejected) within this
+    # long after Sverka first received it; check_deadlines reports those past it.
+    decision_target_hours: float = 72.0
+    # The daily report covers one calendar day in this time zone, and shows this many reasons.
+    report_timezone: str = "Europe/Moscow"
+    report_top_reasons: int = 12
 
     # --- run
     today: date | None = None

@@ -1,14 +1,25 @@
-"""OCR wrapper: column splitting, line grouping, and Tesseract errors translated."""
+"""OCR wrapper: column splitting, line grouping, Tesseract errors translated, and the
+memory and time limits every reading runs under."""
 
 from __future__ import annotations
+
+import pickle
+import time
 
 import cv2
 import numpy as np
 import pytest
 
-from extractors.ocr import Tesseract, read_document_text, split_columns
+from extractors.ocr import (
+    OCR_PROCESS_NAME,
+    OcrLine,
+    Tesseract,
+    find_tessdata,
+    read_document_text,
+    split_columns,
+)
 from extractors.pages import Page
-from sverka.errors import OcrFailed, OcrTimeout
+from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
 
 
 def _spread(gutter: bool) -> np.ndarray:
@@ -50,3 +61,86 @@ def test_timeout_and_failure_are_translated() -> None:
         Tesseract(timeout_seconds=0.001).read_lines(image)
     with pytest.raises(OcrFailed):
         Tesseract(languages="xxx_not_installed").read_lines(image)
+
+
+def _page(image: np.ndarray) -> list[Page]:
+    return [Page(index=0, image=cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))]
+
+
+class _HugePageTesseract(Tesseract):
+    """The real engine, handed a 36-megapixel page whatever it is asked to read: a call
+    that needs far more memory than an ordinary page (a pathological upload). The page is
+    made in this process, before the reader forks, so only Tesseract's own work counts
+    against the cap."""
+
+    huge = np.full((6000, 6000), 255, np.uint8)
+    for row in range(60, 5900, 150):
+        cv2.putText(huge, "A PAGE FAR LARGER THAN ANY SCAN " * 4, (20, row),
+                    cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 3)
+
+    def read_lines(self, image: np.ndarray, **kwargs: object) -> list:
+        return super().read_lines(self.huge, **kwargs)
+
+
+def test_tesseract_over_its_memory_cap_fails_without_taking_the_worker_down() -> None:
+    # At the cap Tesseract crashes (SIGSEGV) or gives up inside the child: OcrFailed either
+    # way. Under the default cap the same reading succeeds (about 120 MB at its peak).
+    with pytest.raises(OcrFailed):
+        read_document_text(_page(_spread(True)), _HugePageTesseract("eng", memory_mb=40))
+    # The worker is intact and reads the same page within an ordinary cap.
+    text = read_document_text(_page(_spread(True)), Tesseract("eng"))
+    assert any("LEFT" in line for line in text.lines)
+
+
+def test_document_deadline_stops_a_long_reading() -> None:
+    started = time.monotonic()
+    with pytest.raises(OcrTimeout):
+        read_document_text(_page(_spread(True)), _HugePageTesseract("eng", timeout_seconds=0.3))
+    assert time.monotonic() - started < 5
+
+
+def test_each_call_has_its_own_time_limit_in_process() -> None:
+    # Without the child process the per-call limit still holds.
+    with pytest.raises(OcrTimeout):
+        read_document_text(_page(_spread(True)),
+                           Tesseract("eng", timeout_seconds=0.001, sandbox=False))
+
+
+def test_missing_models_are_reported_as_unavailable(tmp_path) -> None:
+    with pytest.raises(OcrUnavailable):
+        read_document_text(_page(_spread(True)), Tesseract("eng", tessdata=str(tmp_path)))
+    with pytest.raises(OcrUnavailable):
+        find_tessdata(str(tmp_path))
+
+
+def test_reading_in_the_child_equals_reading_in_process() -> None:
+    pages = _page(_spread(True))
+    assert (read_document_text(pages, Tesseract("eng"))
+            == read_document_text(pages, Tesseract("eng", sandbox=False)))
+
+
+def test_a_loaded_reader_travels_to_other_processes_without_its_models() -> None:
+    ocr = Tesseract("eng", memory_mb=512)
+    ocr.preload()
+    copy = pickle.loads(pickle.dumps(ocr))
+    assert copy.memory_mb == 512 and copy.languages == "eng"
+    assert copy.read_lines(_spread(True), psm=6), "the copy loads its own models"
+
+
+class _NameReportingTesseract(Tesseract):
+    """The real engine; records the name of the process each call runs in."""
+
+    def read_lines(self, image: np.ndarray, **kwargs: object) -> list:
+        with open("/proc/self/comm") as comm:
+            name = comm.read().strip()
+        return [OcrLine(text=name, confidence=1.0, box=(0, 0, 1, 1)),
+                *super().read_lines(image, **kwargs)]
+
+
+def test_the_ocr_child_is_named_and_the_worker_keeps_its_name() -> None:
+    with open("/proc/self/comm") as comm:
+        worker = comm.read().strip()
+    text = read_document_text(_page(_spread(True)), _NameReportingTesseract("eng"))
+    assert OCR_PROCESS_NAME in text.lines
+    with open("/proc/self/comm") as comm:
+        assert comm.read().strip() == worker != OCR_PROCESS_NAME

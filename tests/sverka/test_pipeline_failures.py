@@ -66,11 +66,8 @@ def test_a_crashing_stage_ends_in_review(monkeypatch: pytest.MonkeyPatch) -> Non
     assert verdict.stages[-1].stage == "pages" and verdict.stages[-1].outcome == "error"
 
 
-def test_missing_tesseract_ends_in_review(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pytesseract
-
-    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
-    verdict = _verify(_context())
+def test_missing_tesseract_models_end_in_review(tmp_path) -> None:
+    verdict = _verify(_context(Tesseract(tessdata=str(tmp_path))))
     assert verdict.verdict is VerdictStatus.REVIEW
     assert ReasonCode.PROCESSING_ERROR in verdict.codes
     assert "OcrUnavailable" in verdict.reasons[0].detail
@@ -90,6 +87,27 @@ def test_real_ocr_timeout_is_enforced() -> None:
     verdict = _verify(_context(Tesseract(timeout_seconds=0.001)))
     assert verdict.verdict is VerdictStatus.REVIEW
     assert "OcrTimeout" in verdict.reasons[0].detail
+
+
+class _HugePageTesseract(Tesseract):
+    """The real engine, handed a 36-megapixel page whatever it is asked to read (made
+    here, before the reader forks, so only Tesseract's own work counts against the cap)."""
+
+    huge = np.full((6000, 6000), 255, np.uint8)
+    for row in range(60, 5900, 150):
+        cv2.putText(huge, "A PAGE FAR LARGER THAN ANY SCAN " * 4, (20, row),
+                    cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 3)
+
+    def read_lines(self, image: np.ndarray, **kwargs: object) -> list:
+        return super().read_lines(self.huge, **kwargs)
+
+
+def test_ocr_over_its_memory_cap_ends_in_review() -> None:
+    verdict = _verify(_context(_HugePageTesseract(memory_mb=40)))
+    assert verdict.verdict is VerdictStatus.REVIEW
+    assert verdict.codes == [ReasonCode.PROCESSING_ERROR]
+    assert "OcrFailed" in verdict.reasons[0].detail
+    assert verdict.stages[-1].stage == "ocr" and verdict.stages[-1].outcome == "error"
 
 
 def test_broken_manifest_keeps_the_submission(tmp_path) -> None:
