@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from sverka import recheck
+from sverka import monitoring, recheck
 from sverka.config import Settings
 
 REGISTRY_SNAPSHOT = Asset("sverka-registry-snapshot", uri="sverka://registry/snapshot")
@@ -45,7 +45,9 @@ VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
     tags=["sverka", "registry"],
     doc_md=__doc__,
     default_args={"owner": "sverka", "retries": 3, "retry_delay": timedelta(minutes=2),
-                  "retry_exponential_backoff": True},
+                  "retry_exponential_backoff": True,
+                  "on_failure_callback": monitoring.on_task_failure,
+                  "on_retry_callback": monitoring.on_task_retry},
 )
 def recheck_pending() -> None:
     @task(outlets=[VERDICTS], execution_timeout=timedelta(hours=1))

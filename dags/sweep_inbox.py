@@ -28,7 +28,7 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from sverka import sweep
+from sverka import monitoring, sweep
 from sverka.config import Settings
 
 
@@ -39,7 +39,9 @@ from sverka.config import Settings
     max_active_runs=1,
     tags=["sverka", "sweep"],
     doc_md=__doc__,
-    default_args={"owner": "sverka", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"owner": "sverka", "retries": 2, "retry_delay": timedelta(minutes=1),
+                  "on_failure_callback": monitoring.on_task_failure,
+                  "on_retry_callback": monitoring.on_task_retry},
 )
 def sweep_inbox() -> None:
     @task

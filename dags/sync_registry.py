@@ -35,7 +35,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from storage.errors import RegistrySnapshotInvalid
-from sverka import registry_sync
+from sverka import monitoring, registry_sync
 from sverka.config import Settings
 
 REGISTRY_SNAPSHOT = Asset("sverka-registry-snapshot", uri="sverka://registry/snapshot")
@@ -49,7 +49,9 @@ REGISTRY_SNAPSHOT = Asset("sverka-registry-snapshot", uri="sverka://registry/sna
     tags=["sverka", "registry"],
     doc_md=__doc__,
     default_args={"owner": "sverka", "retries": 2, "retry_delay": timedelta(minutes=1),
-                  "retry_exponential_backoff": True},
+                  "retry_exponential_backoff": True,
+                  "on_failure_callback": monitoring.on_task_failure,
+                  "on_retry_callback": monitoring.on_task_retry},
     params={"source": Param("", type="string", description="s3://, file:// or path of the CSV")},
 )
 def sync_registry() -> None:

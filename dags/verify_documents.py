@@ -28,13 +28,31 @@ under `verify_documents:<run_id>:try<n>`.
 gets a `review` verdict with `PROCESSING_ERROR`. A failing `verify_batch` means the
 database or object store was unreachable while publishing; the task retries and
 publishing is idempotent, so clearing it is always safe. See docs/operations.md.
+
+**Monitoring**: a retry or failure logs a `[sverka] TASK WILL RETRY` / `TASK FAILED` alert
+naming the run, the batch's submissions, the step and the service that failed; a batch
+whose documents failed inside a stage (OCR down) logs `STAGE ERRORS`. Each batch sends
+`sverka.documents.verdict.*`, `sverka.documents.reason.*` and `sverka.stage.*.seconds`
+through Airflow's metrics. A run not finished `SVERKA_VERIFY_RUN_DEADLINE_MINUTES` (60)
+after it was queued fires a deadline alert. What to do: docs/runbook.md.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, Connection, Param, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    Connection,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.observability import stats
 
 from storage.objectstore import (
     ObjectStore,
@@ -42,7 +60,7 @@ from storage.objectstore import (
     open_object_store,
     s3_url_from_connection,
 )
-from sverka import batches
+from sverka import batches, monitoring
 from sverka.config import Settings
 
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
@@ -63,6 +81,17 @@ def _verdict_store() -> ObjectStore | None:
                                                                      conn.password, extra))
 
 
+def _run_deadline() -> DeadlineAlert | None:
+    """A run not finished this long after it was queued alerts (0 leaves it out: Airflow
+    3.3.2's dag.test() fails at the end of a successful run of a DAG with a deadline)."""
+    minutes = Settings.from_env().verify_run_deadline_minutes
+    if minutes <= 0:
+        return None
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,
+                         interval=timedelta(minutes=minutes),
+                         callback=SyncCallback(monitoring.run_deadline_missed))
+
+
 @dag(
     dag_id="verify_documents",
     schedule=None,
@@ -71,7 +100,10 @@ def _verdict_store() -> ObjectStore | None:
     tags=["sverka", "verification"],
     doc_md=__doc__,
     default_args={"owner": "sverka", "retries": 2, "retry_delay": timedelta(seconds=30),
-                  "retry_exponential_backoff": True},
+                  "retry_exponential_backoff": True,
+                  "on_failure_callback": monitoring.on_task_failure,
+                  "on_retry_callback": monitoring.on_task_retry},
+    deadline=_run_deadline(),
     params={
         "inbox": Param("", type="string", description="folder, file:// or s3:// inbox"),
         "registry_csv": Param(None, type=["null", "string"]),
@@ -103,8 +135,12 @@ def verify_documents() -> None:
         request = batches.RunRequest.model_validate(work["request"])
         # The audit log's "who": this run and this try, so retries read apart.
         actor = f"verify_documents:{context['run_id']}:try{context['ti'].try_number}"
-        return batches.run_batch(batch, request, verdict_store=_verdict_store(),
-                                 actor=actor).model_dump(mode="json")
+        outcome = batches.run_batch(batch, request, verdict_store=_verdict_store(), actor=actor)
+        monitoring.emit_metrics(outcome.metrics(), stats)
+        alert = monitoring.stage_errors_alert(context, outcome.stage_errors, outcome.documents)
+        if alert:
+            monitoring.emit_alert(alert)
+        return outcome.model_dump(mode="json")
 
     @task
     def summarise(outcomes: list[dict]) -> dict:

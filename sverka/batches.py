@@ -15,10 +15,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from storage.errors import ObjectNotFound
-from storage.inbox import list_submissions, read_manifest_bytes
+from storage.inbox import list_submissions, read_manifest_limited
 from storage.objectstore import ObjectStore, open_object_store
 from storage.publish import Publisher
-from sverka.config import Settings
+from sverka import monitoring
+from sverka.config import DEFAULT_SETTINGS, Settings
 from sverka.pipeline import verify_submission
 from sverka.runner import open_services, publish_result
 
@@ -55,6 +56,15 @@ class BatchOutcome(BaseModel):
     documents: int
     verdicts: dict[str, int]
     codes: dict[str, int]
+    # For operators' metrics (sverka/monitoring.py): every document's seconds per stage,
+    # and how many documents each stage failed on.
+    stage_seconds: dict[str, list[float]] = {}
+    stage_errors: dict[str, int] = {}
+
+    def metrics(self) -> list[monitoring.Metric]:
+        return monitoring.batch_metrics(
+            submissions=self.submissions, documents=self.documents, verdicts=self.verdicts,
+            codes=self.codes, stage_seconds=self.stage_seconds, stage_errors=self.stage_errors)
 
 
 def settings_for(request: RunRequest) -> Settings:
@@ -99,7 +109,10 @@ def plan_batches(request: RunRequest) -> list[Batch]:
 
 def _document_count(store, prefix: str) -> int:  # noqa: ANN001 - any ObjectStore
     try:
-        raw = read_manifest_bytes(store, prefix)
+        # Size first: an oversized manifest is not read here (its verdict says why).
+        raw = read_manifest_limited(store, prefix, DEFAULT_SETTINGS.max_manifest_bytes).data
+        if raw is None:
+            return 1
         return max(1, len(json.loads(raw).get("documents", [])))
     except (ObjectNotFound, ValueError, AttributeError, TypeError, RecursionError):
         return 1  # a broken manifest still gets its own verdict in the batch
@@ -121,23 +134,42 @@ def run_batch(batch: Batch, request: RunRequest, *, verdict_store: ObjectStore |
     verdicts: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     documents = 0
+    stage_seconds: dict[str, list[float]] = {}
+    stage_errors: Counter[str] = Counter()
     for prefix in batch.submissions:
-        result = verify_submission(store, prefix, services.context)
-        publish_result(result, publisher)
+        step = "verify"
+        try:
+            result = verify_submission(store, prefix, services.context)
+            step = "publish"
+            publish_result(result, publisher)
+        except Exception as exc:
+            # The failure alert names the submission and step (sverka/monitoring.py).
+            monitoring.note_failure(exc, submission_id=prefix.rstrip("/").rsplit("/", 1)[-1],
+                                    stage=step)
+            raise
         for verdict in result.documents:
             documents += 1
             verdicts[verdict.verdict] += 1
             codes.update(verdict.codes)
+        for stage, seconds in monitoring.stage_timings(result.documents).items():
+            stage_seconds.setdefault(stage, []).extend(seconds)
+        stage_errors.update(monitoring.stage_errors(result.documents))
     return BatchOutcome(submissions=len(batch.submissions), documents=documents,
-                        verdicts=dict(verdicts), codes=dict(codes))
+                        verdicts=dict(verdicts), codes=dict(codes),
+                        stage_seconds=stage_seconds, stage_errors=dict(stage_errors))
 
 
 def combine(outcomes: list[BatchOutcome]) -> BatchOutcome:
     verdicts: Counter[str] = Counter()
     codes: Counter[str] = Counter()
+    stage_errors: Counter[str] = Counter()
     for outcome in outcomes:
         verdicts.update(outcome.verdicts)
         codes.update(outcome.codes)
+        stage_errors.update(outcome.stage_errors)
+    # Per-document stage timings stay with each batch (its metrics); the run's total
+    # keeps counts only, so the summary stays small however large the run.
     return BatchOutcome(submissions=sum(o.submissions for o in outcomes),
                         documents=sum(o.documents for o in outcomes),
-                        verdicts=dict(verdicts), codes=dict(codes))
+                        verdicts=dict(verdicts), codes=dict(codes),
+                        stage_errors=dict(stage_errors))
