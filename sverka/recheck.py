@@ -95,7 +95,7 @@ def recheck_pending(publisher: Publisher, registry: RegistryStore,
                  new.submission_id, new.document_id, new.verdict,
                  ",".join(new.codes) or "-")
     for submission_id in touched:
-        _republish_summary(publisher, submission_id)
+        republish_summary(publisher, submission_id)
     outcome.verdicts, outcome.submissions = dict(verdicts), len(touched)
     return outcome
 
@@ -147,7 +147,9 @@ def _earlier_findings(verdict: DocumentVerdict) -> list[Finding]:
             for r in verdict.reasons if r.code in earlier]
 
 
-def _republish_summary(publisher: Publisher, submission_id: str) -> None:
+def republish_summary(publisher: Publisher, submission_id: str) -> None:
+    """Recomputes the submission's summary from its current verdicts and publishes it
+    (after a re-check or a steward's decision changed one of them)."""
     previous = publisher.submission_summary(submission_id, masked=False) or {}
     order = {d["document_id"]: i for i, d in enumerate(previous.get("documents", []))}
     documents = sorted(
