@@ -126,7 +126,7 @@ def run_batch(batch: Batch, request: RunRequest, *, verdict_store: ObjectStore |
     from an Airflow connection); ``actor`` is who the audit log names.
     """
     settings = settings_for(request)
-    services = open_services(settings)
+    services = open_services(settings, actor=actor)
     publisher = Publisher(services.engine,
                           verdict_store or open_object_store(settings.object_store_url),
                           mask=True, key_prefix="verdicts/", actor=actor)

@@ -35,14 +35,16 @@ class Services:
     context: VerifyContext
 
 
-def open_services(settings: Settings, *, migrate_schema: bool = True) -> Services:
+def open_services(settings: Settings, *, migrate_schema: bool = True,
+                  actor: str = "sverka") -> Services:
+    """``actor`` is who the audit log names for what the services write (uploads at intake)."""
     engine = make_engine(settings.database_url)
     if migrate_schema:
         migrate(settings.database_url)
     registry = RegistryStore(engine)
     context = VerifyContext(settings=settings, registry=registry,
                             ocr=Tesseract.from_settings(settings),
-                            duplicates=UploadIndex(engine))
+                            duplicates=UploadIndex(engine, actor=actor))
     return Services(engine=engine, registry=registry, context=context)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -15,7 +17,7 @@ from storage.objectstore import LocalObjectStore
 from sverka import pipeline
 from sverka.config import Settings
 from sverka.errors import OcrTimeout
-from sverka.models import DocumentEntry, Manifest, VerdictStatus
+from sverka.models import DocumentEntry, DocumentVerdict, Manifest, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document, verify_submission
 from sverka.reasons import ReasonCode
 
@@ -89,21 +91,45 @@ def test_real_ocr_timeout_is_enforced() -> None:
     assert "OcrTimeout" in verdict.reasons[0].detail
 
 
-class _HugePageTesseract(Tesseract):
-    """The real engine, handed a 36-megapixel page whatever it is asked to read (made
-    here, before the reader forks, so only Tesseract's own work counts against the cap)."""
+# Run in a fresh interpreter: the cap bounds what the OCR child adds to its worker's address
+# space, and a long-lived test worker may hold enough freed heap to serve a huge page
+# without growing at all. The page is made before the reader forks, so only Tesseract's
+# own work counts against the cap.
+_OVER_THE_CAP = """
+import json, sys
+import cv2, numpy as np
+from extractors.ocr import Tesseract
+from sverka.config import Settings
+from sverka.models import Manifest
+from sverka.pipeline import VerifyContext, verify_document
 
-    huge = np.full((6000, 6000), 255, np.uint8)
-    for row in range(60, 5900, 150):
-        cv2.putText(huge, "A PAGE FAR LARGER THAN ANY SCAN " * 4, (20, row),
-                    cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 3)
+huge = np.full((6000, 6000), 255, np.uint8)
+for row in range(60, 5900, 150):
+    cv2.putText(huge, "A PAGE FAR LARGER THAN ANY SCAN " * 4, (20, row),
+                cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 3)
 
-    def read_lines(self, image: np.ndarray, **kwargs: object) -> list:
-        return super().read_lines(self.huge, **kwargs)
+class HugePageTesseract(Tesseract):
+    def read_lines(self, image, **kwargs):
+        return super().read_lines(huge, **kwargs)
+
+class NoRegistry:
+    def find(self, *args):
+        raise AssertionError("registry must not be reached")
+    find_by_snils = find
+
+manifest = Manifest.model_validate(json.loads(sys.argv[1]))
+context = VerifyContext(settings=Settings(), registry=NoRegistry(),
+                        ocr=HugePageTesseract(memory_mb=40))
+verdict = verify_document(manifest, manifest.documents[0], sys.stdin.buffer.read(), context)
+print(verdict.model_dump_json())
+"""
 
 
 def test_ocr_over_its_memory_cap_ends_in_review() -> None:
-    verdict = _verify(_context(_HugePageTesseract(memory_mb=40)))
+    manifest = _manifest(FILE)
+    done = subprocess.run([sys.executable, "-c", _OVER_THE_CAP, manifest.model_dump_json()],
+                          input=_scan(), capture_output=True, timeout=300, check=True)
+    verdict = DocumentVerdict.model_validate_json(done.stdout.splitlines()[-1])
     assert verdict.verdict is VerdictStatus.REVIEW
     assert verdict.codes == [ReasonCode.PROCESSING_ERROR]
     assert "OcrFailed" in verdict.reasons[0].detail
