@@ -19,7 +19,8 @@ comment in the review queue and the audit log, and recomputes the submission sum
 **Timeout**: an action unanswered for `SVERKA_REVIEW_RESPONSE_TIMEOUT_MINUTES` times out;
 its notifier escalates — the item stays open, counts the escalation in the review queue
 and the audit log — and `decide` asks once more. A second timeout escalates again and
-frees the item; the next run asks first about escalated items. Nothing is dropped.
+frees the item (its `apply_decision` is skipped); the next run asks first about escalated
+items. Nothing is dropped.
 
 **When it fails otherwise**: `apply_decision` retries (publishing is idempotent); an answer
 about an item that changed meanwhile is not applied and the item is asked again. See
@@ -44,6 +45,7 @@ from airflow.sdk import (
     task,
     task_group,
 )
+from airflow.sdk.exceptions import AirflowSkipException
 
 from storage.objectstore import (
     ObjectStore,
@@ -86,18 +88,37 @@ class EscalateUnanswered(BaseNotifier):
         self.asked_again = asked_again
 
     def notify(self, context) -> None:
-        ti = context["ti"]
-        claimed = ti.xcom_pull(task_ids="claim_items") or []
-        if not 0 <= ti.map_index < len(claimed):
-            return
-        request = review.ReviewRequest.model_validate(claimed[ti.map_index]["request"])
-        claimant = _claimant(context["run_id"])
-        settings = Settings.from_env()
-        if isinstance(context.get("exception"), HITLTimeoutError):
-            review.escalate_unanswered(settings, request, claimant, actor=claimant,
-                                       asked_again=self.asked_again)
-        elif not self.asked_again:
-            review.release(settings, request, claimant)
+        _settle_unanswered(context, timed_out=isinstance(context.get("exception"),
+                                                         HITLTimeoutError),
+                           asked_again=self.asked_again)
+
+
+def _settle_unanswered(context, *, timed_out: bool, asked_again: bool) -> None:  # noqa: ANN001
+    ti = context["ti"]
+    claimed = ti.xcom_pull(task_ids="claim_items") or []
+    if not 0 <= ti.map_index < len(claimed):
+        return
+    request = review.ReviewRequest.model_validate(claimed[ti.map_index]["request"])
+    claimant = _claimant(context["run_id"])
+    settings = Settings.from_env()
+    if timed_out:
+        review.escalate_unanswered(settings, request, claimant, actor=claimant,
+                                   asked_again=asked_again)
+    elif not asked_again:
+        review.release(settings, request, claimant)
+
+
+class StewardAction(HITLOperator):
+    """The required action. A timeout on the last try escalates and frees the item and ends
+    the task without an answer, instead of failing it: a failed action in a mapped group
+    marks the apply_decision of every sibling upstream_failed, which would drop answers
+    stewards already gave."""
+
+    def execute_complete(self, context, event: dict):  # noqa: ANN001, ANN201
+        if event.get("error_type") == "timeout" and context["ti"].try_number > self.retries:
+            _settle_unanswered(context, timed_out=True, asked_again=False)
+            return None
+        return super().execute_complete(context=context, event=event)
 
 
 @dag(
@@ -120,7 +141,7 @@ def review_documents() -> None:
 
     @task_group
     def steward_review(request: dict, subject: str, body: str) -> None:
-        decide = HITLOperator(
+        decide = StewardAction(
             task_id="decide",
             subject=subject,
             body=body,
@@ -133,11 +154,14 @@ def review_documents() -> None:
             retries=1,
             retry_delay=timedelta(seconds=5),
             on_retry_callback=EscalateUnanswered(asked_again=True),
-            on_failure_callback=EscalateUnanswered(asked_again=False),
+            on_failure_callback=EscalateUnanswered(asked_again=False),  # any other failure
         )
 
         @task
-        def apply_decision(request: dict, response: dict) -> dict:
+        def apply_decision(request: dict, response: dict | None) -> dict:
+            if not response:
+                raise AirflowSkipException("no answer within the response timeout twice: "
+                                           "escalated, and asked again by the next run")
             user = response.get("responded_by_user") or {}
             return review.decide(
                 Settings.from_env(), review.ReviewRequest.model_validate(request),
