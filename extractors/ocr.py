@@ -50,6 +50,7 @@ cv2.setNumThreads(0)
 
 OCR_PROCESS_NAME = "sverka-ocr"  # the OCR child's name in ps/top
 _PR_SET_NAME = 15
+_LEPTONICA_SEVERITY_NONE = 6  # leptonica's L_SEVERITY_NONE
 _MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 _MRZ_LANGUAGE = "eng"
 _RED_LANGUAGE = "rus"
@@ -58,6 +59,25 @@ _MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
 # Where the OS packages put the models (Debian/Ubuntu tesseract-ocr-rus/eng, then others).
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
+
+
+def _silence_leptonica() -> None:
+    """Leptonica, under Tesseract, prints harmless complaints such as "Error in
+    boxClipToRectangle: box outside rectangle" to stderr on odd layouts; in a worker's log
+    they read like failures at 3 a.m. Real OCR failures arrive as exceptions instead."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return  # not Linux: leave the library as it is
+    paths = {line.split()[-1] for line in maps.splitlines() if "libleptonica" in line}
+    for path in paths:
+        try:
+            ctypes.CDLL(path).setMsgSeverity(_LEPTONICA_SEVERITY_NONE)
+        except (OSError, AttributeError):
+            pass
+
+
+_silence_leptonica()
 
 
 @dataclass(frozen=True)

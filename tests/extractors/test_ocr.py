@@ -4,6 +4,8 @@ memory and time limits every reading runs under."""
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
 
 import cv2
@@ -144,3 +146,21 @@ def test_the_ocr_child_is_named_and_the_worker_keeps_its_name() -> None:
     assert OCR_PROCESS_NAME in text.lines
     with open("/proc/self/comm") as comm:
         assert comm.read().strip() == worker != OCR_PROCESS_NAME
+
+
+_LEPTONICA_COMPLAINT = """
+import ctypes, sys
+import extractors.ocr
+lib = next(line.split()[-1] for line in open("/proc/self/maps") if "libleptonica" in line)
+leptonica = ctypes.CDLL(lib)
+if sys.argv[1] == "loud":
+    leptonica.setMsgSeverity(5)  # L_SEVERITY_ERROR, leptonica's own default under Tesseract
+leptonica.pixRead(b"/nonexistent/page.png")
+"""
+
+
+@pytest.mark.parametrize(("mode", "heard"), [("quiet", False), ("loud", True)])
+def test_leptonica_complaints_stay_out_of_worker_logs(mode: str, heard: bool) -> None:
+    done = subprocess.run([sys.executable, "-c", _LEPTONICA_COMPLAINT, mode],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert ("Error in pixRead" in done.stderr) is heard

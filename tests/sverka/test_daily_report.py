@@ -35,6 +35,7 @@ class VerifiedRun:
     publisher: Publisher
     verdicts: list[DocumentVerdict]
     finished_at: datetime
+    inbox: Path
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,13 @@ def verified(sample_set, tmp_path_factory: pytest.TempPathFactory) -> VerifiedRu
     prefixes = [p for p in list_submissions(inbox) if p.rstrip("/") in CHOSEN]
     assert len(prefixes) == len(CHOSEN)
     results = run(inbox.describe(), prefixes, settings, publisher)
-    return VerifiedRun(settings, store, publisher, all_verdicts(results), datetime.now(UTC))
+    return VerifiedRun(settings, store, publisher, all_verdicts(results), datetime.now(UTC),
+                       Path(sample_set.inbox))
+
+
+def _submitted_at(verified: VerifiedRun, submission_id: str) -> datetime:
+    manifest = json.loads((verified.inbox / submission_id / "manifest.json").read_text("utf-8"))
+    return datetime.fromisoformat(manifest["submitted_at"])
 
 
 def _today(settings: Settings) -> date:
@@ -76,7 +83,14 @@ def test_report_counts_equal_the_published_verdicts(verified: VerifiedRun) -> No
     queue = report.review_queue
     assert queue.open == queue.opened == by_status["review"] and queue.resolved == 0
     assert 0 <= queue.median_hours <= queue.oldest_hours < 1
-    assert report.overdue_submissions == 0
+    # The sample's submitted_at is fixed: overdue are its undecided submissions older
+    # than the target at the report's as_of (none on the sample's own day, later some).
+    target = timedelta(hours=verified.settings.decision_target_hours)
+    undecided = {v.submission_id for v in verdicts if v.verdict is VerdictStatus.REVIEW}
+    assert undecided, "the run must leave a submission undecided"
+    assert report.overdue_submissions == sum(
+        report.review_queue.as_of - _submitted_at(verified, s) > target
+        for s in undecided)
     assert report.registry.snapshot_id is not None and report.registry.rows > 0
 
     # Stage timings: one run per stage record, median <= p95 <= max, slowest first.
