@@ -8,7 +8,7 @@ letters and a number keeps its digits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -264,17 +264,21 @@ def starts_with_label(line: str, labels: Sequence[str], min_score: float = 0.8) 
 
 
 def find_label(lines: Sequence[str], labels: Sequence[str], *, stop: Sequence[str] = (),
-               min_score: float = 0.8, next_line: bool = True) -> LabelHit | None:
+               min_score: float = 0.8, next_line: bool = True,
+               fits: Callable[[str], bool] | None = None) -> LabelHit | None:
     """The value printed after one of ``labels``, tolerant to OCR noise in the label.
 
     The value is the rest of the line, cut where a ``stop`` label starts; when nothing
     follows the label, the next line is taken unless it starts with a label itself.
-    The best-matching label wins; on a tie, the first line.
+    The best-matching label wins; on a tie, the first line. With ``fits`` (the field's
+    format), a value that fits wins over a better-matching label whose value does not:
+    a title «ПАСПОРТ / PASSPORT» resembles «Passport No» more than a garbled real label.
     """
     best: LabelHit | None = None
+    best_rank: tuple[bool, float] | None = None
     for i, line in enumerate(lines):
         hit = _best_match(labels, canon(line), min_score)
-        if hit is None or (best is not None and hit[0] <= best.score):
+        if hit is None:
             continue
         score, start, end = hit
         value = _clean_value(_cut(line[end:], stop, min_score))
@@ -284,8 +288,9 @@ def find_label(lines: Sequence[str], labels: Sequence[str], *, stop: Sequence[st
             if not starts_with_label(following, [*labels, *stop], min_score):
                 value = _clean_value(_cut(following, stop, min_score))
                 where = i + 1
-        if value:
-            best = LabelHit(value, where, score, start)
+        rank = (fits is None or fits(value), score)
+        if value and (best_rank is None or rank > best_rank):
+            best, best_rank = LabelHit(value, where, score, start), rank
     return best
 
 

@@ -111,17 +111,35 @@ def _nationality(value: str | None) -> str | None:
     return (latin or parts)[0]
 
 
-def _printed_number(text: DocumentText) -> tuple[str | None, float]:
-    value, score = _label(text, "number")
+def _printed_number(text: DocumentText, agrees_with: str | None = None
+                    ) -> tuple[str | None, float]:
+    """The number printed after its label. With ``agrees_with`` (an MRZ number whose check
+    digit holds), a labelled value equal to it wins over a closer label match: the title
+    «ПАСПОРТ / PASSPORT» resembles «Passport No» more than a garbled real label does, and
+    the question asked is whether the page prints the MRZ's number at all."""
+    def fits(value: str) -> bool:
+        number = _number_in(value)
+        if agrees_with is not None:
+            return not _differs(number, agrees_with)
+        return bool(_DOC_NUMBER.match(number))
+
+    others = tuple(lb for lb in ALL_LABELS if lb not in LABELS["number"])
+    hit = find_label(text.lines, LABELS["number"], stop=others, fits=fits)
+    if hit is None:
+        return None, 0.0
+    number = _number_in(hit.value)
+    return (number or None), (hit.score if number else 0.0)
+
+
+def _number_in(value: str) -> str:
+    """Russian numbers are printed «75 1234567»: join the groups, stop at trailing marks."""
     groups = []
-    # Russian numbers are printed «75 1234567»: join the groups, stop at trailing marks.
-    for token in (value or "").upper().split():
+    for token in value.upper().split():
         token = token.strip(".,;:|")
         if not token.isalnum():
             break
         groups.append(token)
-    number = "".join(groups).translate(_CYR_TO_LAT)
-    return (number or None), (score if groups else 0.0)
+    return "".join(groups).translate(_CYR_TO_LAT)
 
 
 def _names(text: DocumentText, bag: FieldBag, mrz: MrzResult | None,
@@ -224,6 +242,9 @@ def parse_passport_intl(text: DocumentText) -> ParsedDocument:
     if mrz is not None:
         _from_mrz(mrz, bag, findings)
     number, score = printed["number"]
+    if mrz is not None and mrz.number and mrz.checks.get("number") \
+            and "number" not in mrz.from_printed:
+        number, score = _printed_number(text, agrees_with=mrz.number)
     if isinstance(number, str) and not _DOC_NUMBER.match(number):
         if bag.get("number") is None:
             findings.append(Finding(code=ReasonCode.NUMBER_FORMAT_INVALID, field="number",

@@ -106,6 +106,30 @@ def test_printed_number_differs_from_mrz() -> None:
     assert not re.search(r"\d{3,}", result.findings[0].detail or "")
 
 
+# A photographed foreign passport (evaluation set E0154): the title line resembles the
+# «Passport No» label more than the garbled real label does, and the country's name on
+# the next line reads like a number.
+GARBLED_LABEL = """ПАСПОРТ / PASSPORT
+KA3AXCTAH / REPUBLIC OF KAZAKHSTAN
+Номер паспорта/Раззро" №. NO9377996
+Фамилия/5итате NURLANOVA
+| yma/Given names AIGERIM
+P<KAZNURLANOVA<<AIGERIM<<<<<<<<<<<<<<<<<<<<<
+N093779965KAZ7306262F3105294<<<<<<<<<<<<<<<2"""
+
+
+def test_a_title_line_is_not_taken_for_the_number_label() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(GARBLED_LABEL, FieldSource.OCR, 0.9))
+    assert result.extracted.number == "N09377996"
+    assert (ReasonCode.MRZ_MISMATCH, "number") not in _codes(result)
+
+
+def test_a_page_printing_another_number_still_disagrees_with_the_mrz() -> None:
+    raw = GARBLED_LABEL.replace("NO9377996", "NO9377969")
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.9))
+    assert (ReasonCode.MRZ_MISMATCH, "number") in _codes(result)
+
+
 def test_look_alike_in_printed_number_is_no_mismatch() -> None:
     result = parse(DocType.PASSPORT_INTL, _text(CLEAN.replace("No. 751234567", "No. 75l234567")))
     assert result.findings == []
