@@ -27,29 +27,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from airflow.sdk import Connection, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.observability import stats
 
-from storage.objectstore import (
-    ObjectStore,
-    credentials_from_connection,
-    open_object_store,
-    s3_url_from_connection,
-)
+from _connections import verdict_store
 from sverka import daily_report as reports
 from sverka import monitoring
 from sverka.config import Settings
-
-
-def _report_store(settings: Settings) -> ObjectStore | None:
-    """The verdict store with an Airflow connection's keys (as in verify_documents)."""
-    if not settings.object_store_conn_id:
-        return None
-    conn = Connection.get(settings.object_store_conn_id)
-    extra = conn.extra_dejson
-    return open_object_store(s3_url_from_connection(settings.object_store_url, extra),
-                             credentials=credentials_from_connection(conn.login,
-                                                                     conn.password, extra))
 
 
 @dag(
@@ -75,7 +59,7 @@ def daily_report() -> None:
         else:
             run = get_current_context()["dag_run"]
             day = reports.report_day(run.logical_date or run.run_after, settings.report_timezone)
-        report, keys = reports.run(settings, day, store=_report_store(settings))
+        report, keys = reports.run(settings, day, store=verdict_store(settings))
         monitoring.emit_metrics(reports.report_metrics(report), stats)
         return {"day": day.isoformat(), "keys": keys, "documents": report.documents,
                 "verdicts": report.verdicts, "review_open": report.review_queue.open}

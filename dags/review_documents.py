@@ -37,7 +37,6 @@ from airflow.sdk import (
     Asset,
     AssetOrTimeSchedule,
     BaseNotifier,
-    Connection,
     CronTriggerTimetable,
     Param,
     dag,
@@ -47,12 +46,7 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowSkipException
 
-from storage.objectstore import (
-    ObjectStore,
-    credentials_from_connection,
-    open_object_store,
-    s3_url_from_connection,
-)
+from _connections import verdict_store
 from sverka import review
 from sverka.config import Settings
 
@@ -64,18 +58,6 @@ SETTINGS = Settings.from_env()
 
 def _claimant(run_id: str) -> str:
     return f"review_documents:{run_id}"
-
-
-def _verdict_store() -> ObjectStore | None:
-    """The verdict store with an Airflow connection's keys (SVERKA_OBJECT_STORE_CONN_ID)."""
-    settings = Settings.from_env()
-    if not settings.object_store_conn_id:
-        return None
-    conn = Connection.get(settings.object_store_conn_id)
-    extra = conn.extra_dejson
-    return open_object_store(s3_url_from_connection(settings.object_store_url, extra),
-                             credentials=credentials_from_connection(conn.login,
-                                                                     conn.password, extra))
 
 
 class EscalateUnanswered(BaseNotifier):
@@ -167,7 +149,7 @@ def review_documents() -> None:
                 Settings.from_env(), review.ReviewRequest.model_validate(request),
                 choice=response["chosen_options"][0], steward=user.get("name") or "unknown",
                 comment=(response.get("params_input") or {}).get("comment") or "",
-                verdict_store=_verdict_store()).model_dump(mode="json")
+                verdict_store=verdict_store()).model_dump(mode="json")
 
         apply_decision(request, decide.output)
 

@@ -43,7 +43,6 @@ from datetime import timedelta
 
 from airflow.sdk import (
     Asset,
-    Connection,
     DeadlineAlert,
     DeadlineReference,
     Param,
@@ -54,31 +53,13 @@ from airflow.sdk import (
 )
 from airflow.sdk.observability import stats
 
-from storage.objectstore import (
-    ObjectStore,
-    credentials_from_connection,
-    open_object_store,
-    s3_url_from_connection,
-)
+from _connections import verdict_store
 from sverka import batches, monitoring
 from sverka.config import Settings
 
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
 # Airflow pool capping concurrent OCR batches (slots = worker cores; docs/operations.md).
 OCR_POOL = "ocr"
-
-
-def _verdict_store() -> ObjectStore | None:
-    """The verdict store with an Airflow connection's keys, when SVERKA_OBJECT_STORE_CONN_ID
-    names one; called inside the task, so the keys never travel through XCom."""
-    settings = Settings.from_env()
-    if not settings.object_store_conn_id:
-        return None
-    conn = Connection.get(settings.object_store_conn_id)
-    extra = conn.extra_dejson
-    return open_object_store(s3_url_from_connection(settings.object_store_url, extra),
-                             credentials=credentials_from_connection(conn.login,
-                                                                     conn.password, extra))
 
 
 def _run_deadline() -> DeadlineAlert | None:
@@ -135,7 +116,7 @@ def verify_documents() -> None:
         request = batches.RunRequest.model_validate(work["request"])
         # The audit log's "who": this run and this try, so retries read apart.
         actor = f"verify_documents:{context['run_id']}:try{context['ti'].try_number}"
-        outcome = batches.run_batch(batch, request, verdict_store=_verdict_store(), actor=actor)
+        outcome = batches.run_batch(batch, request, verdict_store=verdict_store(), actor=actor)
         monitoring.emit_metrics(outcome.metrics(), stats)
         alert = monitoring.stage_errors_alert(context, outcome.stage_errors, outcome.documents)
         if alert:

@@ -28,6 +28,20 @@ os.environ["SVERKA_VERIFY_RUN_DEADLINE_MINUTES"] = "0"
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
+@pytest.fixture
+def project_dag():
+    """Loads one of the project's DAGs as Airflow's DAG processor and task runner do: the
+    dags folder is a bundle and on sys.path, so DAG files import their helpers
+    (``dags/_connections.py``)."""
+    def load(dag_id: str):
+        from airflow.dag_processing.dagbag import BundleDagBag
+
+        dags = ROOT / "dags"
+        return BundleDagBag(dag_folder=str(dags), bundle_path=dags).get_dag(dag_id)
+
+    return load
+
+
 @pytest.fixture(scope="session")
 def sample_set(tmp_path_factory: pytest.TempPathFactory):
     """The generated sample inbox, registry and ground truth (seed 7), made once."""

@@ -16,8 +16,6 @@ from storage.uploads import Upload, UploadIndex
 from sverka.models import DocumentVerdict, Finding, Reason, SubmissionVerdict, VerdictStatus
 from sverka.reasons import ReasonCode
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-
 
 def _state(run) -> str:
     return str(getattr(run.state, "value", run.state))
@@ -35,7 +33,7 @@ def _alerts(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture) -> l
 
 
 @pytest.mark.airflow
-def test_failed_publish_alerts_with_run_submission_step_and_service(
+def test_failed_publish_alerts_with_run_submission_step_and_service(project_dag,
         airflow_db, sample_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture) -> None:
     # The verdict store's "verdicts" folder is a file: every object write fails, as with a
@@ -45,9 +43,7 @@ def test_failed_publish_alerts_with_run_submission_step_and_service(
     monkeypatch.setenv("SVERKA_DATABASE_URL", f"sqlite:///{tmp_path / 'sverka.sqlite'}")
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
     caplog.set_level(logging.WARNING, logger="sverka.alerts")
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     submission = "A-2026-000201"  # one empty file: rejected at intake, no OCR needed
     run = dag.test(run_conf={"inbox": sample_set.inbox.as_uri(), "today": str(CHECK_DATE),
                              "registry_csv": str(sample_set.registry),
@@ -67,7 +63,7 @@ def test_failed_publish_alerts_with_run_submission_step_and_service(
 
 
 @pytest.mark.airflow
-def test_check_deadlines_fails_and_names_overdue_submissions(
+def test_check_deadlines_fails_and_names_overdue_submissions(project_dag,
         airflow_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture) -> None:
     database_url = f"sqlite:///{tmp_path / 'sverka.sqlite'}"
@@ -89,9 +85,7 @@ def test_check_deadlines_fails_and_names_overdue_submissions(
     publisher.engine.dispose()
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     caplog.set_level(logging.WARNING, logger="sverka.alerts")
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("check_deadlines")
+    dag = project_dag("check_deadlines")
     run = dag.test()
     assert _state(run) == "failed"
     messages = _alerts(caplog, capfd)
@@ -108,9 +102,8 @@ def test_check_deadlines_fails_and_names_overdue_submissions(
     assert _state(dag.test()) == "success"
 
 
-def test_verify_documents_has_a_run_deadline_calling_the_core(
+def test_verify_documents_has_a_run_deadline_calling_the_core(project_dag,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import DeadlineReference
     from airflow.sdk._shared.module_loading import import_string
 
@@ -119,7 +112,7 @@ def test_verify_documents_has_a_run_deadline_calling_the_core(
 
     # The suite runs with the deadline left out (tests/conftest.py); production has it on.
     monkeypatch.delenv("SVERKA_VERIFY_RUN_DEADLINE_MINUTES")
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     assert len(dag.deadline) == 1
     deadline = dag.deadline[0]
     assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
@@ -127,4 +120,4 @@ def test_verify_documents_has_a_run_deadline_calling_the_core(
     assert import_string(deadline.callback.path) is monitoring.run_deadline_missed
 
     monkeypatch.setenv("SVERKA_VERIFY_RUN_DEADLINE_MINUTES", "0")
-    assert not DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents").deadline
+    assert not project_dag("verify_documents").deadline

@@ -12,9 +12,9 @@ DAG_FILES = sorted(p.name for p in DAGS_FOLDER.glob("*.py") if not p.name.starts
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    return DagBag(dag_folder=str(DAGS_FOLDER))
+    return BundleDagBag(dag_folder=str(DAGS_FOLDER), bundle_path=DAGS_FOLDER)
 
 
 @pytest.mark.parametrize("file_name", DAG_FILES)
@@ -46,3 +46,10 @@ def test_core_never_imports_airflow() -> None:
         for path in (root / package).rglob("*.py"):
             text = path.read_text("utf-8")
             assert "import airflow" not in text and "from airflow" not in text, path
+
+
+def test_dag_helpers_are_not_parsed_as_dag_files(dagbag) -> None:
+    """``dags/.airflowignore`` keeps helpers such as ``_connections.py`` out of parsing."""
+    parsed = {Path(path).name for path in dagbag.file_last_changed}
+    assert set(DAG_FILES) <= parsed
+    assert not any(name.startswith("_") for name in parsed), parsed

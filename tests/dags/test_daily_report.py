@@ -17,7 +17,6 @@ from storage.publish import Publisher
 from sverka.models import DocumentVerdict, Finding, Reason, StageRecord, VerdictStatus
 from sverka.reasons import ReasonCode
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 R = ReasonCode
 
 
@@ -69,7 +68,7 @@ def _received(sock: socket.socket) -> dict[str, str]:
 
 
 @pytest.mark.airflow
-def test_daily_report_dag_writes_the_report_and_sends_gauges(
+def test_daily_report_dag_writes_the_report_and_sends_gauges(project_dag,
         airflow_db, statsd_listener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database_url = f"sqlite:///{tmp_path / 'sverka.sqlite'}"
     migrate(database_url)
@@ -84,9 +83,7 @@ def test_daily_report_dag_writes_the_report_and_sends_gauges(
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
     monkeypatch.setenv("SVERKA_REPORT_TIMEZONE", "UTC")
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("daily_report")
+    dag = project_dag("daily_report")
     day = datetime.now(UTC).date().isoformat()
     run = dag.test(run_conf={"day": day})
     assert _state(run) == "success"
@@ -112,16 +109,14 @@ def test_daily_report_dag_writes_the_report_and_sends_gauges(
 
 
 @pytest.mark.airflow
-def test_verify_batch_sends_verdict_reason_and_stage_metrics(
+def test_verify_batch_sends_verdict_reason_and_stage_metrics(project_dag,
         airflow_db, statsd_listener, sample_set, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from fixtures.cases import CHECK_DATE
 
     monkeypatch.setenv("SVERKA_DATABASE_URL", f"sqlite:///{tmp_path / 'sverka.sqlite'}")
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     # An empty file (rejected at intake) and a certificate missing from the registry.
     run = dag.test(run_conf={"inbox": sample_set.inbox.as_uri(), "today": str(CHECK_DATE),
                              "registry_csv": str(sample_set.registry),

@@ -29,7 +29,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ NAME_MISMATCH = "A-2026-000216"  # REGISTRY_NAME_MISMATCH: rejected, then appeal
 NOT_IN_REGISTRY = "A-2026-000213"  # NOT_IN_REGISTRY: rejected, appealed, left unanswered
 STEWARDS = ("steward.ivanova", "steward.petrov")
 RESPONSE_TIMEOUT_MINUTES = 1.0  # short, for the escalation test
+ANSWER_AFTER_SECONDS = 3.0  # how long an action has been waiting before a steward answers
 DECIDE_TASK = "steward_review.decide"
 
 
@@ -184,6 +185,12 @@ class Stack:
         return None
 
     def answer(self, detail: dict, choice: StewardChoice, comment: str, user: str) -> dict:
+        # Answer as a person would, not in the instant the action appears: with Airflow
+        # 3.3.2 an answer that re-queues the task before the scheduler has seen the
+        # deferring process exit is taken for an externally changed state and the action
+        # fails (the item is then released for the next run; docs/review.md).
+        asked = datetime.fromisoformat(detail["created_at"])
+        time.sleep(max(0.0, ANSWER_AFTER_SECONDS - (datetime.now(UTC) - asked).total_seconds()))
         ti = detail["task_instance"]
         run_id = urllib.parse.quote(ti["dag_run_id"], safe="")
         path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{run_id}/taskInstances/"

@@ -13,18 +13,15 @@ from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from sverka.models import SubmissionVerdict, VerdictStatus
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-
 
 def _state(run) -> str:
     return str(getattr(run.state, "value", run.state))
 
 
 @pytest.mark.airflow
-def test_sweep_triggers_verification_of_pending_submissions(
+def test_sweep_triggers_verification_of_pending_submissions(project_dag,
     airflow_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
@@ -42,7 +39,7 @@ def test_sweep_triggers_verification_of_pending_submissions(
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     monkeypatch.setenv("SVERKA_INBOX_URL", inbox.as_uri())
 
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("sweep_inbox")
+    dag = project_dag("sweep_inbox")
     started = datetime.now(UTC)
     run = dag.test()
     assert _state(run) == "success"

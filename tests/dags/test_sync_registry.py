@@ -26,7 +26,6 @@ from sverka.models import (
 from sverka.pipeline import summarise
 from sverka.reasons import ReasonCode
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 SNAPSHOT_URI = "sverka://registry/snapshot"
 HEADER = ",".join(CSV_HEADER)
 FILLER = [f"R-{i},,Петров,Пётр,,1985-02-03,diploma,107724,{i:07d},2019-06-30,,,,active"
@@ -75,12 +74,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     engine.dispose()
 
 
-def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS_FOLDER)).get_dag(dag_id)
-
-
 def _state(run) -> str:
     return str(run.state).rsplit(".", 1)[-1].lower()
 
@@ -121,10 +114,11 @@ def _queued_rechecks(*, clear: bool = False) -> int:
 @pytest.mark.airflow
 @pytest.mark.slow
 def test_bad_export_is_refused_and_a_good_one_lands_and_starts_the_recheck(
+        project_dag,
         airflow_db, world, tmp_path) -> None:
     # One test, two runs in order: the runs share the Airflow metadata database.
     registry, publisher, old = world
-    sync = _dag("sync_registry")
+    sync = project_dag("sync_registry")
 
     bad_row = HERS.replace("2013-06-30,,", "2013-06-30,2013-01-01,")  # valid until < issue
     bad = _export(tmp_path / "bad", [*FILLER, bad_row])
@@ -150,7 +144,7 @@ def test_bad_export_is_refused_and_a_good_one_lands_and_starts_the_recheck(
                                       "sha256": current.sha256}]
     assert _queued_rechecks() == 1  # the scheduler would now start recheck_pending
 
-    recheck = _dag("recheck_pending")
+    recheck = project_dag("recheck_pending")
     assert SNAPSHOT_URI in {a.uri for a in recheck.timetable.asset_condition.objects}
     assert _state(recheck.test()) == "success"
     verdict = publisher.current_verdict("A-1", "d1", masked=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,6 @@ from storage.database import make_engine
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 CHECK_DATE = "2026-11-21"
 
 
@@ -24,14 +22,12 @@ def _submissions_with_traps(expected: dict, count: int) -> list[str]:
 
 @pytest.mark.airflow
 @pytest.mark.slow
-def test_dag_run_publishes_masked_verdicts(airflow_db, sample_set, expected, tmp_path,
+def test_dag_run_publishes_masked_verdicts(project_dag, airflow_db, sample_set, expected, tmp_path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     database_url = f"sqlite:///{tmp_path / 'sverka.sqlite'}"
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     chosen = _submissions_with_traps(expected, 2)
     run = dag.test(run_conf={"inbox": sample_set.inbox.as_uri(), "today": CHECK_DATE,
                              "registry_csv": str(sample_set.registry), "submissions": chosen})

@@ -4,7 +4,6 @@ exactly its codes, in the object store and in the database."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,20 +12,18 @@ from storage.database import make_engine
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 CHECK_DATE = "2026-11-21"
 
 
 @pytest.mark.airflow
 @pytest.mark.slow
-def test_dag_run_on_hostile_inbox(airflow_db, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dag_run_on_hostile_inbox(project_dag, airflow_db, tmp_path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = write_hostile_inbox(tmp_path / "hostile")
     database_url = f"sqlite:///{tmp_path / 'sverka.sqlite'}"
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", (tmp_path / "store").as_uri())
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     run = dag.test(run_conf={"inbox": corpus.inbox.as_uri(), "today": CHECK_DATE,
                              "registry_csv": str(corpus.registry)})
     assert str(run.state) in ("success", "DagRunState.SUCCESS")

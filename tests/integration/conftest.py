@@ -29,7 +29,6 @@ from ..storage.conftest import (  # noqa: F401 - fixtures
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DAGS_FOLDER = ROOT / "dags"
 CHECK_DATE = "2026-11-21"
 S3_CONN_ID = "sverka_s3"
 AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",

@@ -24,7 +24,7 @@ from storage.publish import Publisher
 from storage.tables import Verdict, VerdictHistory
 from sverka.models import DocumentVerdict
 
-from .conftest import CHECK_DATE, DAGS_FOLDER, PG_PORT, S3Server, pg_url, postgres_database
+from .conftest import CHECK_DATE, PG_PORT, S3Server, pg_url, postgres_database
 from .tcpproxy import TcpProxy
 
 SUBMISSIONS = ["A-2026-000205", "A-2026-000213"]  # quick: a corrupt file, a text-layer PDF
@@ -76,14 +76,13 @@ def _count(engine: Engine, table: type) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def _run_dag(sample_set, monkeypatch: pytest.MonkeyPatch, database_url: str,
+def _run_dag(project_dag, sample_set, monkeypatch: pytest.MonkeyPatch, database_url: str,
              store_url: str) -> tuple[str, dict[str, int]]:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.session import create_session
 
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     monkeypatch.setenv("SVERKA_OBJECT_STORE_URL", store_url)
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).get_dag("verify_documents")
+    dag = project_dag("verify_documents")
     verify = dag.get_task("verify_batch")
     # dag.test() round-trips the DAG without its client defaults, so retries equal to
     # core.default_task_retries (2 in airflow.cfg) come back as 0 there; a scheduler keeps
@@ -150,7 +149,7 @@ def test_postgres_cut_mid_publication_then_back(
 @pytest.mark.airflow
 @pytest.mark.slow
 def test_s3_outage_during_publication_retries_and_lands_once(
-    airflow_db, sample_set, database: str, s3_keys: S3Server, s3_prefix: str,
+    project_dag, airflow_db, sample_set, database: str, s3_keys: S3Server, s3_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proxy = TcpProxy(int(s3_keys.endpoint_url.rsplit(":", 1)[1]), cut_on=b"PUT /").start()
@@ -162,7 +161,7 @@ def test_s3_outage_during_publication_retries_and_lands_once(
     watcher = _restore_when(proxy, failure_recorded)
     try:
         state, tries = _run_dag(
-            sample_set, monkeypatch, pg_url(database),
+            project_dag, sample_set, monkeypatch, pg_url(database),
             f"s3://{s3_keys.bucket}/{s3_prefix}?endpoint_url=http://127.0.0.1:{proxy.port}")
         watcher.join(timeout=5)
         assert state == "success" and tries["verify_batch"] == 2
@@ -189,7 +188,7 @@ def test_s3_outage_during_publication_retries_and_lands_once(
 @pytest.mark.airflow
 @pytest.mark.slow
 def test_postgres_outage_during_publication_retries_and_lands_once(
-    airflow_db, sample_set, database: str, s3_keys: S3Server, s3_prefix: str,
+    project_dag, airflow_db, sample_set, database: str, s3_keys: S3Server, s3_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proxy = TcpProxy(PG_PORT, cut_on=b"INSERT INTO submissions").start()
@@ -202,7 +201,7 @@ def test_postgres_outage_during_publication_retries_and_lands_once(
 
     watcher = _restore_when(proxy, failure_spooled)
     try:
-        state, tries = _run_dag(sample_set, monkeypatch, pg_url(database, proxy.port),
+        state, tries = _run_dag(project_dag, sample_set, monkeypatch, pg_url(database, proxy.port),
                                 f"s3://{s3_keys.bucket}/{s3_prefix}"
                                 f"?endpoint_url={s3_keys.endpoint_url}")
         watcher.join(timeout=5)
