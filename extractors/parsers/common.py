@@ -186,14 +186,16 @@ def parse_date(text: str | None) -> date | None:
 
 # ---------------------------------------------------------------- labels
 
-_LAT_TO_CYR = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
+# Latin look-alikes, and the zero OCR reads for «О» in abbreviated labels («Ф.И.0.»):
+# labels hold no digits, so a zero in a label's place was an «О».
+_LAT_TO_CYR = str.maketrans("ABCEHKMOPTXY0", "АВСЕНКМОРТХУО")
 _LETTER = re.compile(r"[A-Za-zА-Яа-яЁё]")
 _VALUE_LEAD = " \t:;→->–—|/.,=_"  # separators between a label and its value
 _VALUE_TAIL = " \t:;→->–—|/,=_"  # a trailing dot belongs to the value («ОБЛ.»)
 
 
 def canon(s: str) -> str:
-    """Upper case, Ё→Е, Latin look-alikes as Cyrillic: the form labels are matched in.
+    """Upper case, Ё→Е, Latin look-alikes and 0 as Cyrillic: the form labels are matched in.
 
     Every character maps to exactly one, so positions in the result are positions in ``s``.
     """

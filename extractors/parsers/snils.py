@@ -35,7 +35,6 @@ LABELS = {
 }
 ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
 _SEPS = "-–—"
-_CYRILLIC = re.compile(r"[А-ЯЁа-яё]")
 _SNILS = re.compile(r"(?<![\d-])(\d{3})\s*[-–—]?\s*(\d{3})\s*[-–—]?\s*(\d{3})\s*[-–—]?\s*(\d{2})"
                     r"(?![\d-])")
 # Digits grouped like a SNILS but of the wrong length: «112-233-445 9», «112-233-4455 95».
@@ -101,15 +100,21 @@ def _names(text: DocumentText, bag: FieldBag) -> None:
                 bag.put(field, name, fit=0.8)
 
 
+_NAME_WORD = re.compile(r"^[А-ЯЁ][А-ЯЁ\-]*$")
+
+
 def _unlabelled_name(lines: list[str]) -> list[str]:
-    """The name line when its label is unreadable («6.4.0. ПОПОВ ФЁДОР БОРИСОВИЧ»): two to
-    four upper-case Cyrillic words just above «Дата и место рождения»."""
+    """The name line when its label is unreadable («6.4.0. ПОПОВ ФЁДОР БОРИСОВИЧ», «хи.о.
+    ШМИДТ ЛЮБОВЬ ЕВГЕНЬЕВНА»): two to four upper-case Cyrillic words just above «Дата и
+    место рождения», after at most two tokens of garbled label."""
     birth = find_label(lines, LABELS["birth"], next_line=False)
     end = birth.line_index if birth else len(lines)
     for line in reversed(lines[max(0, end - 2):end]):
         tokens = line.split()
-        while tokens and not _CYRILLIC.search(tokens[0]):
+        garbled = 0
+        while tokens and garbled < 2 and not _NAME_WORD.match(tokens[0]):
             tokens.pop(0)  # the garbled label
+            garbled += 1
         words = name_words(" ".join(tokens))
         if (2 <= len(words) <= 4 and len(words) == len(tokens)
                 and all(w.isupper() and is_cyrillic(w) for w in words)):

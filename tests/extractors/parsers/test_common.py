@@ -151,3 +151,9 @@ def test_field_bag_confidence_is_min_over_key_fields() -> None:
     assert out.confidence == 0.45 and out.source is FieldSource.OCR
     assert out.field_sources == {"number": FieldSource.OCR, "last_name": FieldSource.OCR}
     assert bag.build(("number", "series")).confidence == 0.0  # a missing key field
+
+
+def test_a_zero_read_for_an_o_in_a_label_still_matches() -> None:
+    # Phone photos of SNILS cards in the evaluation set: «Ф.И.О.» read as «ФИ.0.».
+    hit = find_label(["| ФИ.0. ИВАНОВА МАРИЯ СЕРГЕЕВНА"], ["Ф.И.О."])
+    assert hit is not None and hit.value == "ИВАНОВА МАРИЯ СЕРГЕЕВНА"

@@ -70,7 +70,7 @@ l12-233-445 95
     assert (e.birth_date, e.issue_date) == (date(1990, 4, 12), date(2008, 9, 3))
 
 
-@pytest.mark.parametrize("label", ["6.4.0.", "0.4.0.", ""])
+@pytest.mark.parametrize("label", ["6.4.0.", "0.4.0.", "", "| хи.о."])
 def test_name_with_unreadable_label(label: str) -> None:
     raw = CLEAN.replace("Ф.И.О. ИВАНОВА МАРИЯ СЕРГЕЕВНА", f"{label} ИВАНОВА МАРИЯ СЕРГЕЕВНА")
     e = parse(DocType.SNILS, _text(raw, FieldSource.OCR, 0.9)).extracted
