@@ -35,6 +35,7 @@ LABELS = {
 }
 ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
 _SEPS = "-–—"
+_NAME_WORD = re.compile(r"^[А-ЯЁ][А-ЯЁ\-]*$")  # an upper-case Cyrillic name word
 _SNILS = re.compile(r"(?<![\d-])(\d{3})\s*[-–—]?\s*(\d{3})\s*[-–—]?\s*(\d{3})\s*[-–—]?\s*(\d{2})"
                     r"(?![\d-])")
 # Digits grouped like a SNILS but of the wrong length: «112-233-445 9», «112-233-4455 95».
@@ -98,9 +99,6 @@ def _names(text: DocumentText, bag: FieldBag) -> None:
             for field, name in (("last_name", last), ("first_name", first),
                                 ("middle_name", middle)):
                 bag.put(field, name, fit=0.8)
-
-
-_NAME_WORD = re.compile(r"^[А-ЯЁ][А-ЯЁ\-]*$")
 
 
 def _unlabelled_name(lines: list[str]) -> list[str]:
