@@ -38,7 +38,7 @@ from fixtures.quality_set import (
 from sverka.config import Settings
 from sverka.models import DocumentVerdict
 from sverka.pipeline import VerifyContext, verify_document
-from sverka.reasons import ReasonCode
+from sverka.reasons import ReasonCode, Severity
 
 QUALITY_CODES = frozenset({ReasonCode.RESOLUTION_TOO_LOW, ReasonCode.IMAGE_BLURRED,
                            ReasonCode.IMAGE_GLARE, ReasonCode.IMAGE_TOO_DARK,
@@ -60,7 +60,15 @@ class Outcome:
 
     @property
     def quality_codes(self) -> list[str]:
-        return [c.value for c in self.verdict.codes if c in QUALITY_CODES]
+        """Quality codes that blocked the document (not the info notes of one read and
+        confirmed in spite of its capture)."""
+        return [r.code.value for r in self.verdict.reasons
+                if r.code in QUALITY_CODES and r.severity is not Severity.INFO]
+
+    @property
+    def quality_notes(self) -> list[str]:
+        return [r.code.value for r in self.verdict.reasons
+                if r.code in QUALITY_CODES and r.severity is Severity.INFO]
 
     def stage_seconds(self, name: str) -> float:
         return sum(s.seconds for s in self.verdict.stages if s.stage == name)
@@ -111,6 +119,7 @@ def report(outcomes: list[Outcome], generated_in: float, show_misses: bool) -> s
         f"generated in {generated_in:.1f} s)",
         f"series+number read exactly    {exact}/{total} ({exact / total:.1%}; target >= 97%)",
         f"rejected for quality          {len(rejected)} (target 0)",
+        f"quality info notes            {sum(bool(o.quality_notes) for o in outcomes)}",
         f"ended UNREADABLE              {len(unreadable)}",
         f"verdicts                      "
         f"{', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}",

@@ -53,10 +53,15 @@ class Settings(BaseModel):
     glare_level: float = 250.0
     glare_margin: float = 8.0
     max_glare_fraction: float = 0.002
+    # Glare hides print: glyphs inside a bright patch at under this share of their
+    # density around it (a soft light gradient leaves the print showing).
+    glare_max_print_share: float = 0.3
     shadow_ratio: float = 0.5
     max_shadowed_text: float = 0.1
     min_paper_level: float = 70.0
     min_text_contrast: float = 20.0
+    # A page with no glyphs whose darkest 1% is within this of the paper is blank.
+    blank_max_contrast: float = 6.0
     max_cut_glyphs: int = 1
     outline_colour_distance: float = 18.0
     outline_min_fill: float = 0.2

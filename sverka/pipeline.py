@@ -31,6 +31,7 @@ from storage.publish import applicant_key
 from storage.uploads import Claim, Upload
 from sverka import __version__
 from sverka.config import DEFAULT_SETTINGS, Settings
+from sverka.errors import OcrFailed
 from sverka.models import (
     DocType,
     DocumentEntry,
@@ -50,9 +51,16 @@ from sverka.reasons import ReasonCode, Severity
 from validators.applicant import check_applicant
 from validators.consistency import ReadDocument, check_consistency
 from validators.intake import check_intake, manifest_problem, unsafe_file_name, upload_key
-from validators.quality import check_quality
+from validators.quality import check_quality, is_blank
 from validators.registry_match import RegistryLookup, hold_for_registry_lag, match_registry
-from validators.verdict import decide, dedupe, ordered, submission_status
+from validators.verdict import (
+    decide,
+    dedupe,
+    ordered,
+    split_notes,
+    submission_status,
+    weigh_quality,
+)
 
 log = logging.getLogger("sverka.pipeline")
 
@@ -76,9 +84,16 @@ class VerifyContext:
 
 @dataclass
 class _Record:
-    """Accumulates findings, stage records and stage outputs for one document."""
+    """Accumulates findings, stage records and stage outputs for one document.
+
+    Findings are kept by what they rest on, for ``weigh_quality``: the quality stage's
+    (``quality``: they never stop the document by themselves), the reading's (``reading``:
+    fields, applicant, registry) and the rest (``findings``: intake, failures).
+    """
 
     findings: list[Finding] = field(default_factory=list)
+    quality: list[Finding] = field(default_factory=list)
+    reading: list[Finding] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
     stopped: bool = False
     # What the stages produced so far; a stage that failed leaves its part empty.
@@ -88,7 +103,9 @@ class _Record:
     registry_match: RegistryMatch | None = None
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[Callable[[list[Finding]], None]]:
+    def stage(self, name: str, kind: str = "other") -> Iterator[Callable[[list[Finding]], None]]:
+        """Times stage ``name`` and files its findings by ``kind``: "other", "reading" or
+        "quality" (recorded, held for weighing, never stopping the document)."""
         started = time.perf_counter()
         found: list[Finding] = []
         outcome = "ok"
@@ -98,9 +115,11 @@ class _Record:
             outcome = "error"
             raise
         finally:
-            if outcome == "ok" and any(f.severity is Severity.REJECT for f in found):
+            if kind != "quality" and outcome == "ok" and any(
+                    f.severity is Severity.REJECT for f in found):
                 outcome, self.stopped = "stopped", True
-            self.findings.extend(found)
+            {"quality": self.quality, "reading": self.reading}.get(
+                kind, self.findings).extend(found)
             self.stages.append(StageRecord(stage=name, outcome=outcome,
                                            codes=[f.code for f in found],
                                            seconds=round(time.perf_counter() - started, 4)))
@@ -114,6 +133,7 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
     ``unread_size``: the stored size of an upload not read because it is over the limit.
     """
     record = _Record()
+    crashed = False
     try:
         _run_stages(manifest, entry, data, context, record, unread_size)
     except Exception as exc:  # the one place that turns any failure into a verdict
@@ -122,7 +142,12 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
                       record.stages[-1].stage if record.stages else "start")
         record.findings.append(Finding(code=ReasonCode.PROCESSING_ERROR,
                                        detail=f"{type(exc).__name__}: {exc}"[:300]))
-    findings = ordered(dedupe(record.findings))
+        crashed = True
+    # A quality finding rejects only where the reading did not reach the approval bar.
+    weighed = weigh_quality(record.quality, record.reading, record.findings, crashed=crashed,
+                            confirmed=approvable(record.detected_type, record.extracted,
+                                                 record.registry_match, context.settings))
+    findings = ordered(dedupe(weighed.findings))
     status, resubmit = decide(findings)
     if status is VerdictStatus.APPROVED and not approvable(
             record.detected_type, record.extracted, record.registry_match, context.settings):
@@ -133,8 +158,8 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
         submission_id=manifest.submission_id, document_id=entry.document_id, file=entry.file,
         sha256=record.sha256, declared_type=entry.declared_type,
         detected_type=record.detected_type, verdict=status, resubmit=resubmit,
-        reasons=[Reason.from_finding(f) for f in findings], extracted=record.extracted,
-        registry_match=record.registry_match, stages=record.stages,
+        reasons=[Reason.from_finding(f) for f in findings] + weighed.notes,
+        extracted=record.extracted, registry_match=record.registry_match, stages=record.stages,
         checked_at=datetime.now(UTC), engine_version=__version__)
     log.info("verdict: submission=%s document=%s verdict=%s codes=%s",
              manifest.submission_id, entry.document_id, status,
@@ -171,23 +196,33 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
         with record.stage("preprocess"):
             prepared = prepare_pages(pages.pages, settings)
             pages = PageSet(pages=prepared.pages, has_text_layer=False)
-        with record.stage("quality") as found:
-            found(check_quality(pages.pages, settings, prepared.preparations).findings)
-        if record.stopped:
-            return
-    with record.stage("ocr" if not pages.has_text_layer else "text_layer"):
-        text = (text_layer_document(pages.text_lines) if pages.has_text_layer
-                else read_document_text(pages.pages, context.ocr, settings))
-    with record.stage("fields") as found:
+        with record.stage("quality", kind="quality") as found:
+            quality = check_quality(pages.pages, settings, prepared.preparations)
+            found(quality.findings)
+        if quality.pages and all(is_blank(q, settings) for q in quality.pages):
+            return  # no print anywhere: nothing to read
+    try:
+        with record.stage("ocr" if not pages.has_text_layer else "text_layer"):
+            text = (text_layer_document(pages.text_lines) if pages.has_text_layer
+                    else read_document_text(pages.pages, context.ocr, settings))
+    except OcrFailed as exc:
+        if not record.quality:
+            raise  # a clean page OCR could not read: an internal failure
+        # Tesseract gives up on a page the capture's defect has ruined (a page blurred
+        # past reading ends in "No text returned"): that defect is the verdict.
+        log.warning("OCR failed on a defective capture: submission=%s document=%s: %s",
+                    manifest.submission_id, entry.document_id, exc)
+        return
+    with record.stage("fields", kind="reading") as found:
         fields = read_fields(text, entry.declared_type, settings)
         found(fields.findings)
         record.detected_type, record.extracted = fields.detected_type, fields.extracted
     if fields.detected_type is None or record.stopped:
         return
-    with record.stage("applicant") as found:
+    with record.stage("applicant", kind="reading") as found:
         found(check_applicant(fields.detected_type, fields.extracted, manifest.applicant,
                               entry.declared, settings))
-    with record.stage("registry") as found:
+    with record.stage("registry", kind="reading") as found:
         match = match_registry(fields.detected_type, fields.extracted, manifest.applicant,
                                context.registry, settings)
         found(hold_for_registry_lag(match.findings, manifest.submitted_at, settings))
@@ -305,7 +340,7 @@ def _with_consistency(verdict: DocumentVerdict, found: list[Finding], outcome: s
                         seconds=seconds)
     if not found:
         return verdict.model_copy(update={"stages": [*verdict.stages, stage]})
-    earlier = [Finding(code=r.code, field=r.field, detail=r.detail) for r in verdict.reasons]
+    earlier, notes = split_notes(verdict.reasons)  # notes stay notes
     findings = ordered(dedupe(earlier + found))
     status, resubmit = decide(findings)
     log.info("verdict after consistency: submission=%s document=%s verdict=%s codes=%s",
@@ -313,7 +348,7 @@ def _with_consistency(verdict: DocumentVerdict, found: list[Finding], outcome: s
              ",".join(f.code for f in findings))
     return verdict.model_copy(update={
         "verdict": status, "resubmit": resubmit, "stages": [*verdict.stages, stage],
-        "reasons": [Reason.from_finding(f) for f in findings]})
+        "reasons": [Reason.from_finding(f) for f in findings] + notes})
 
 
 def _read_upload(store: ObjectStore, submission_prefix: str, name: str,

@@ -1,8 +1,12 @@
-"""Scan quality gate: tell a bad capture from a bad document before reading it.
+"""Scan quality: measure each page and explain what in the capture may stop it being read.
 
 Each check measures one thing on the page image with OpenCV and compares it with a
 threshold from ``Settings``; the measurements are kept in the result so an operator
-can see how far from the threshold a page was. Pages arrive already turned upright and,
+can see how far from the threshold a page was. A finding is an explanation, not yet a
+verdict: the pipeline reads the page anyway, and only where the reading fails or stays
+below the approval bar does the finding reject (``validators.verdict.weigh_quality``);
+on a document read and confirmed it stays as an info note. Only a page with no print at
+all is not worth reading. Pages arrive already turned upright and,
 for photos, warped flat (``extractors.preprocess``), so a skewed or photographed page is
 judged on what OCR will read. docs/quality.md explains each threshold.
 
@@ -30,6 +34,7 @@ _GLYPH_SCALE_PX = 12
 _EDGE_SMOOTHING = 0.8
 _INK_RATIO = 0.7  # ink is at least 30% darker than the paper around it
 _PAPER_PERCENTILE = 75  # the lit paper, even when a shadow or glare covers a quarter
+_MIN_BLOBS = 5  # ink blobs a blurred page must show for its blur to be measured
 
 
 @dataclass(frozen=True)
@@ -38,20 +43,29 @@ class _Glyphs:
 
     boxes: np.ndarray
     ink: np.ndarray  # uint8, 1 where the page is darker than the paper around it
+    # Every ink blob of plausible line height whatever its width: on a page blurred past
+    # reading, the letters of a word run together into one blob, no longer glyph-shaped.
+    blobs: np.ndarray
 
 
 def check_quality(pages: list[Page], settings: Settings,
                   preparations: list[Preparation] | None = None) -> QualityResult:
     """Page images (prepared) -> per-page measurements and quality findings."""
     notes = {p.page_index: p for p in preparations or []}
-    measured: list[PageQuality] = []
+    measured = [measure_page(page, settings, notes.get(page.index))
+                for page in pages if page.image is not None]
+    blank = [q for q in measured if is_blank(q, settings)]
     findings: list[Finding] = []
-    for page in pages:
-        if page.image is None:
-            continue
-        quality = measure_page(page, settings, notes.get(page.index))
-        measured.append(quality)
-        findings.extend(_judge(quality, settings))
+    if measured and len(blank) == len(measured):
+        # Nothing printed anywhere: there is nothing to read (a blank reverse side among
+        # printed pages is normal and is not judged at all).
+        findings.append(Finding(code=ReasonCode.UNREADABLE, detail=(
+            f"no print on the page ({_size(measured[0])}; "
+            f"text contrast {measured[0].text_contrast or 0:.0f})" if len(measured) == 1
+            else f"no print on any of the {len(measured)} pages")))
+    for quality in measured:
+        if quality not in blank:
+            findings.extend(_judge(quality, settings))
     # One finding per code is enough for the applicant.
     unique = {f.code: f for f in findings}
     return QualityResult(pages=measured, findings=list(unique.values()))
@@ -90,24 +104,45 @@ def sharpness(gray: np.ndarray, glyphs: _Glyphs | None = None,
 
     A Gaussian blur of σ px caps an edge's slope at contrast / (2.5 σ), so the measure
     falls as 1/σ; unlike the variance of the Laplacian, sensor noise and JPEG blocks hardly
-    move it, and dim or faded captures score like bright ones. None on a page without
-    text (nothing to judge; OCR will call it unreadable).
+    move it, and dim or faded captures score like bright ones. On a page where the blur
+    has run the letters together, the blobs it made stand in for them. None on a page
+    without print (nothing to judge).
     """
     glyphs = find_glyphs(gray) if glyphs is None else glyphs
-    height = _median_height(glyphs)
+    contrast = _contrast(gray) if contrast is None else contrast
+    height, ink = _median_height(glyphs), glyphs.ink
+    if height is None:
+        # No letters left to measure: judge the blobs the blur made of them instead.
+        height, ink = _blurred_blobs(gray, glyphs, contrast)
     if height is None:
         return None
-    contrast = _contrast(gray) if contrast is None else contrast
     # Never enlarged: an upsampled copy would have soft edges of its own making.
     scale = float(np.clip(_GLYPH_SCALE_PX / height, 0.1, 1.0))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), _EDGE_SMOOTHING)
     slope = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3),
                      cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)) / 8  # Sobel gain
-    near = cv2.resize(glyphs.ink, (small.shape[1], small.shape[0]),
+    near = cv2.resize(ink, (small.shape[1], small.shape[0]),
                       interpolation=cv2.INTER_NEAREST)
     near = cv2.dilate(near, np.ones((3, 3), np.uint8)) > 0
     return float(np.percentile(slope[near], 90)) / max(contrast, 1.0)
+
+
+def _blurred_blobs(gray: np.ndarray, glyphs: _Glyphs,
+                   contrast: float) -> tuple[float | None, np.ndarray]:
+    """Median height of the ink blobs, and the ink, of a page with no glyph left: the
+    blobs of any width first; past that, where blur has spread the print too thin to be
+    30% darker than the paper, whatever is darker than half the text contrast."""
+    if len(glyphs.blobs) >= _MIN_BLOBS:
+        return float(np.median(glyphs.blobs[:, 3])), glyphs.ink
+    level = grey_percentile(gray, 1) + contrast / 2
+    ink = (gray < level).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= 4) & (heights < gray.shape[0] * 0.05)]
+    if len(heights) < _MIN_BLOBS:
+        return None, ink
+    return float(np.median(heights)), ink
 
 
 def _contrast(gray: np.ndarray, paper_level: float | None = None) -> float:
@@ -127,10 +162,11 @@ def find_glyphs(gray: np.ndarray, paper: np.ndarray | None = None) -> _Glyphs:
     ink = cv2.compare(gray, cv2.multiply(paper, _INK_RATIO), cv2.CMP_LT) // 255
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
-    glyph = (heights >= 4) & (heights < gray.shape[0] * 0.05) & (
-        stats[:, cv2.CC_STAT_AREA] >= 6) & (widths < heights * 3)
-    glyph[0] = False  # the background
-    return _Glyphs(boxes=stats[glyph, :4], ink=ink)
+    blob = (heights >= 4) & (heights < gray.shape[0] * 0.05) & (
+        stats[:, cv2.CC_STAT_AREA] >= 6)
+    blob[0] = False  # the background
+    glyph = blob & (widths < heights * 3)
+    return _Glyphs(boxes=stats[glyph, :4], ink=ink, blobs=stats[blob, :4])
 
 
 def glyph_height(gray: np.ndarray) -> float | None:
@@ -145,31 +181,54 @@ def _median_height(glyphs: _Glyphs) -> float | None:
 
 
 def glare_fraction(image: np.ndarray, glyphs: _Glyphs, settings: Settings) -> float:
-    """Share of the page under blown-out patches brighter than the paper, next to text.
+    """Share of the page under glare: saturated patches that hide the print around them.
 
-    Measured on the palest channel: tinted paper (cream, green) is not white in all three
-    channels, glare is. Text under the glare is gone, so a patch counts when text
-    surrounds it. On paper already white there is no headroom to see glare; OCR
-    confidence takes over.
+    A patch is part of the page brighter than ``glare_level`` in its palest channel (white
+    in all three: tinted paper, cream or green, is not) and ``glare_margin`` above the
+    page's median paper. It counts as glare only when
+
+    - it lies inside the image: a patch reaching the border is what lies beyond the
+      paper (the white bed in the corners of a scan turned on the scanner, a white
+      margin), not a reflection on it;
+    - text surrounds it (three glyphs within three glyph heights of it);
+    - and it hides that text: glyphs stand inside it at under ``glare_max_print_share``
+      of their density around it. Paper brightened by a soft light gradient still
+      shows its print; a reflection washes it out.
+
+    On paper already white there is no headroom to see glare; the reading decides.
     """
     b, g, r = cv2.split(image)
     palest = paper_map(cv2.min(cv2.min(b, g), r), full_size=False)
     bright = max(settings.glare_level, grey_percentile(palest, 50) + settings.glare_margin)
     patches = (palest >= bright).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
     if count < 2 or len(glyphs.boxes) == 0:
         return 0.0
     scale = palest.shape[1] / image.shape[1]
     reach = 3 * float(np.median(glyphs.boxes[:, 3])) * scale
     centres = (glyphs.boxes[:, :2] + glyphs.boxes[:, 2:] / 2) * scale
+    cx = np.clip(centres[:, 0].astype(int), 0, palest.shape[1] - 1)
+    cy = np.clip(centres[:, 1].astype(int), 0, palest.shape[0] - 1)
+    under = labels[cy, cx]  # the patch each glyph stands in (0: none)
+    height, width = palest.shape
     # Specks far below the threshold cannot add up to it: skip them.
-    large = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= palest.size * settings.max_glare_fraction / 4]
+    least = palest.size * settings.max_glare_fraction / 4
     covered = 0
-    for x, y, w, h, area in large:
-        near = ((centres[:, 0] > x - reach) & (centres[:, 0] < x + w + reach)
-                & (centres[:, 1] > y - reach) & (centres[:, 1] < y + h + reach))
-        if near.sum() >= 3:
-            covered += int(area)
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < least or x == 0 or y == 0 or x + w >= width or y + h >= height:
+            continue
+        x0, y0 = max(0.0, x - reach), max(0.0, y - reach)
+        x1, y1 = min(float(width), x + w + reach), min(float(height), y + h + reach)
+        near = ((centres[:, 0] > x0) & (centres[:, 0] < x1) & (centres[:, 1] > y0)
+                & (centres[:, 1] < y1))
+        inside = int((under == label).sum())
+        around = int(near.sum()) - inside
+        if around < 3:
+            continue
+        density_around = around / max((x1 - x0) * (y1 - y0) - area, 1.0)
+        if inside / area < settings.glare_max_print_share * density_around:
+            covered += area
     return covered / palest.size
 
 
@@ -205,14 +264,15 @@ def _judge(quality: PageQuality, settings: Settings) -> list[Finding]:
     # A faded or dark page cannot be judged for focus or glare: its exposure is the fault.
     exposure = _exposure(quality, settings, page)
     findings = exposure or _focus_and_resolution(quality, settings, page)
-    # On a dark, noisy page specks pass for glyphs: only the paper's outline tells a cut.
-    cut_text = not exposure and quality.cut_glyphs > settings.max_cut_glyphs
-    if quality.cut_sides or cut_text:
-        sides = ", ".join(quality.cut_sides) or "text"
+    # Cropped means print cut by the border. The paper's own edge at the border is not:
+    # a card scanned edge to edge, every letter inside, is the whole document. On a dark,
+    # noisy page specks pass for glyphs, so cut glyphs are not counted there.
+    if not exposure and quality.cut_glyphs > settings.max_cut_glyphs:
+        where = f" (paper runs off the {', '.join(quality.cut_sides)})" \
+            if quality.cut_sides else ""
         findings.append(Finding(
             code=ReasonCode.DOCUMENT_CROPPED,
-            detail=f"{page}: document runs off the image ({sides}); "
-                   f"{quality.cut_glyphs} glyphs cut by the border"))
+            detail=f"{page}: {quality.cut_glyphs} glyphs cut by the border{where}"))
     if not findings:
         findings.extend(_glare(quality, settings, page))
     return findings
@@ -224,6 +284,10 @@ def _focus_and_resolution(quality: PageQuality, settings: Settings,
     blurred page are the blur's doing (it eats thin strokes): that is reported as blur."""
     blurred = quality.sharpness is not None and quality.sharpness < settings.min_sharpness
     glyph, dpi = quality.glyph_height, _trusted_dpi(quality, settings)
+    if glyph is None and not blurred:
+        # Print, but nothing shaped like letters, and not for want of focus.
+        return [Finding(code=ReasonCode.UNREADABLE,
+                        detail=f"{page}: print but no characters found")]
     if dpi is not None and dpi < settings.min_dpi:
         return [Finding(code=ReasonCode.RESOLUTION_TOO_LOW,
                         detail=f"{page}: {dpi:.0f} dpi, minimum {settings.min_dpi:.0f}")]
@@ -247,6 +311,16 @@ def _trusted_dpi(quality: PageQuality, settings: Settings) -> float | None:
     if glyph is not None and glyph / dpi * 72 > settings.max_glyph_points:
         return None
     return dpi
+
+
+def is_blank(quality: PageQuality, settings: Settings) -> bool:
+    """No print at all: no glyphs, and nothing darker than the paper beyond noise."""
+    return quality.glyph_height is None and (
+        quality.text_contrast or 0.0) < settings.blank_max_contrast
+
+
+def _size(quality: PageQuality) -> str:
+    return f"{quality.width}×{quality.height} px"
 
 
 def _exposure(quality: PageQuality, settings: Settings, page: str) -> list[Finding]:

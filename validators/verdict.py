@@ -2,14 +2,90 @@
 
 A reject finding rejects; otherwise a review finding (or anything missing that an
 approval needs) sends the document to a person; only a clean run is approved.
+
+Quality findings are weighed by what the reading achieved (``weigh_quality``): on a
+document whose fields were read with confidence and confirmed they are info notes; where
+the reading failed or stayed below the approval bar, the defect that most plausibly
+caused it is the reason, with resubmit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from sverka.models import DocumentSummary, Finding, VerdictStatus
+from sverka.models import DocumentSummary, Finding, Reason, VerdictStatus
 from sverka.reasons import CATALOGUE, ReasonCode, Severity
+
+# Quality codes, most plausible cause of a failed reading first: no print at all, then
+# exposure (it also hides focus and glare), focus, resolution, print cut off, glare.
+QUALITY_CODES: tuple[ReasonCode, ...] = (
+    ReasonCode.UNREADABLE, ReasonCode.IMAGE_TOO_DARK, ReasonCode.IMAGE_BLURRED,
+    ReasonCode.RESOLUTION_TOO_LOW, ReasonCode.DOCUMENT_CROPPED, ReasonCode.IMAGE_GLARE)
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """Findings that decide the verdict, and quality findings kept only as notes."""
+
+    findings: list[Finding]
+    notes: list[Reason] = field(default_factory=list)
+
+
+def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Finding],
+                  *, confirmed: bool, crashed: bool = False) -> Weighed:
+    """The quality stage's findings weighed against what the reading achieved.
+
+    ``quality``: the quality stage's findings; ``reading``: those of the stages that rest
+    on the reading (fields, applicant, registry); ``other``: the rest (intake).
+    ``confirmed``: the fields were read with confidence and confirmed (check digits,
+    exact registry record with agreeing names: ``sverka.pipeline.approvable``).
+
+    - Confirmed: the capture was good enough; its defects are notes, the reading's own
+      findings (an expired or revoked document) decide.
+    - Not confirmed: the defect is why; it rejects with resubmit, ahead of the reading's
+      rejections and reviews, which rest on that poor capture (they stay in the stage
+      records for operators); the reading's warnings and notes stay.
+    - ``crashed`` (a stage failed, PROCESSING_ERROR among ``other``): nothing was judged;
+      the failure decides (review) and the defects are notes for the person who checks.
+    """
+    if not quality:
+        return Weighed(other + reading)
+    if crashed:
+        return Weighed(other + reading, notes=[
+            note(f, "not judged: processing failed") for f in plausible_first(quality)])
+    if confirmed:
+        return Weighed(other + reading, notes=[
+            note(f, "not blocking: the fields were read and confirmed")
+            for f in plausible_first(quality)])
+    kept = [f for f in reading if f.severity in (Severity.WARNING, Severity.INFO)]
+    return Weighed(other + plausible_first(quality) + kept)
+
+
+def plausible_first(quality: Iterable[Finding]) -> list[Finding]:
+    """Quality findings, the most plausible cause of a failed reading first."""
+    rank = {code: i for i, code in enumerate(QUALITY_CODES)}
+    return sorted(quality, key=lambda f: rank.get(f.code, len(rank)))
+
+
+def note(finding: Finding, why: str) -> Reason:
+    """A finding shown as an info note (never blocking), ``why`` leading its detail."""
+    reason = Reason.from_finding(finding)
+    detail = why + (f"; {finding.detail}" if finding.detail else "")
+    return reason.model_copy(update={"severity": Severity.INFO, "detail": detail[:300]})
+
+
+def split_notes(reasons: Iterable[Reason]) -> tuple[list[Finding], list[Reason]]:
+    """A verdict's reasons -> the findings that decided it and the notes (reasons shown at
+    a milder severity than their code's), so a verdict can be decided again."""
+    findings, notes = [], []
+    for reason in reasons:
+        if reason.severity is not CATALOGUE[reason.code].severity:
+            notes.append(reason)
+        else:
+            findings.append(Finding(code=reason.code, field=reason.field,
+                                    detail=reason.detail))
+    return findings, notes
 
 
 def decide(findings: Iterable[Finding]) -> tuple[VerdictStatus, bool]:

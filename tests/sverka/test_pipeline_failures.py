@@ -16,7 +16,7 @@ from extractors.ocr import Tesseract
 from storage.objectstore import LocalObjectStore
 from sverka import pipeline
 from sverka.config import Settings
-from sverka.errors import OcrTimeout
+from sverka.errors import OcrFailed, OcrTimeout
 from sverka.models import DocumentEntry, DocumentVerdict, Manifest, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document, verify_submission
 from sverka.reasons import ReasonCode
@@ -169,3 +169,40 @@ def test_repeated_and_unsafe_files_get_their_own_verdicts(tmp_path) -> None:
 def test_entry_with_unknown_type_is_not_a_crash() -> None:
     entry = DocumentEntry(document_id="d1", file=FILE, type="driving_licence")
     assert entry.declared_type is None
+
+
+class _GivingUpTesseract(Tesseract):
+    """Tesseract as it ends on a page blurred past reading (tesserocr's "No text returned"
+    arrives as OcrFailed from the reading child)."""
+
+    def read_lines(self, *args: object, **kwargs: object) -> list:
+        raise OcrFailed("OCR process failed: RuntimeError: No text returned")
+
+
+def _blurred_scan() -> bytes:
+    image = cv2.GaussianBlur(cv2.imdecode(np.frombuffer(_scan(), np.uint8), cv2.IMREAD_COLOR),
+                             (0, 0), 8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def test_ocr_giving_up_on_a_defective_capture_is_a_resubmit_reason() -> None:
+    verdict = _verify(_context(_GivingUpTesseract()), _blurred_scan())
+    assert verdict.verdict is VerdictStatus.REJECTED and verdict.resubmit
+    assert verdict.codes == [ReasonCode.IMAGE_BLURRED]
+    assert verdict.stages[-1].stage == "ocr" and verdict.stages[-1].outcome == "error"
+
+
+def test_ocr_giving_up_on_a_clean_page_is_still_an_internal_failure() -> None:
+    verdict = _verify(_context(_GivingUpTesseract()))
+    assert verdict.verdict is VerdictStatus.REVIEW
+    assert verdict.codes == [ReasonCode.PROCESSING_ERROR]
+
+
+def test_blank_page_is_unreadable_without_reading_it() -> None:
+    blank = cv2.imencode(".png", np.full((30, 40, 3), 255, np.uint8))[1].tobytes()
+    manifest = _manifest("Иванова_Паспорт_2015-01-01.png")
+    verdict = verify_document(manifest, manifest.documents[0], blank,
+                              _context(_GivingUpTesseract()))
+    assert verdict.verdict is VerdictStatus.REJECTED and verdict.resubmit
+    assert verdict.codes == [ReasonCode.UNREADABLE]
+    assert "ocr" not in {s.stage for s in verdict.stages}

@@ -1,4 +1,5 @@
-"""The quality gate measures each page and rejects what cannot be read, with the reason."""
+"""The quality stage measures each page and names what in the capture may stop it being
+read: glare that hides print, text cut by the border, blur, low resolution, a blank page."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ import numpy as np
 import pytest
 
 from extractors.pages import Page
+from extractors.preprocess import Outline, Preparation
 from sverka.config import Settings
 from sverka.reasons import ReasonCode
-from validators.quality import check_quality, glyph_height, measure_page, sharpness
+from validators.quality import (
+    check_quality,
+    glyph_height,
+    is_blank,
+    measure_page,
+    sharpness,
+)
 
 
 def _text_page(scale: float = 1.0, blur: float = 0, dpi: float | None = 300,
@@ -107,3 +115,48 @@ def test_sharpness_falls_with_blur() -> None:
     assert scores[-1] < Settings().min_sharpness < scores[0]
     assert glyph_height(np.full((200, 200), 255, np.uint8)) is None
     assert sharpness(np.full((200, 200), 255, np.uint8)) is None
+
+
+def test_white_bed_around_pale_paper_is_not_glare() -> None:
+    # Cream paper on a white scanner bed, turned 3°: the bed is bright and saturated, text
+    # is next to it, but it reaches the border and hides no print.
+    cream = _text_page(paper=232).image
+    bed = cv2.copyMakeBorder(cream, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=(255,) * 3)
+    turn = cv2.getRotationMatrix2D((bed.shape[1] / 2, bed.shape[0] / 2), 3.0, 1.0)
+    turned = cv2.warpAffine(bed, turn, (bed.shape[1], bed.shape[0]),
+                            borderValue=(255, 255, 255))
+    page = Page(index=0, image=turned, dpi=300)
+    assert measure_page(page).glare_fraction == 0
+    assert _codes(page) == []
+
+
+def test_light_gradient_that_saturates_the_paper_is_not_glare() -> None:
+    # A lamp: the light rises across the page until the paper saturates, print still dark.
+    image = _text_page(paper=225).image.astype(np.float32)
+    image *= np.linspace(0.95, 1.3, image.shape[1])[None, :, None]
+    page = Page(index=0, image=np.clip(image, 0, 255).astype(np.uint8), dpi=300)
+    assert measure_page(page).glare_fraction == 0
+    assert _codes(page) == []
+
+
+def test_paper_edge_at_the_border_is_not_cropped() -> None:
+    # A card scanned to its top edge, bed below it: the outline runs off the top, but
+    # no letter is cut, so the document is whole.
+    page = _text_page()
+    note = Preparation(page_index=0, outline=Outline(cut_sides=("top",), fill=0.9))
+    result = check_quality([page], Settings(), [note])
+    assert result.findings == [] and result.pages[0].cut_sides == ["top"]
+
+
+def test_blank_page_is_unreadable_but_a_blank_reverse_side_is_not() -> None:
+    blank = Page(index=1, image=np.full((30, 40, 3), 255, np.uint8), dpi=None)
+    assert is_blank(measure_page(blank), Settings())
+    assert _codes(blank) == [ReasonCode.UNREADABLE]
+    assert check_quality([_text_page(), blank], Settings()).findings == []
+
+
+def test_page_blurred_past_its_letters_is_blurred() -> None:
+    # So blurred no blob is letter-shaped any more: the blobs the blur made are measured.
+    page = _text_page(blur=14)
+    assert measure_page(page).glyph_height is None
+    assert _codes(page) == [ReasonCode.IMAGE_BLURRED]

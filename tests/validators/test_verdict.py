@@ -1,12 +1,20 @@
-"""Verdict rules: reject beats review beats approve; resubmit only for fixable rejects."""
+"""Verdict rules: reject beats review beats approve; resubmit only for fixable rejects;
+a quality finding rejects only where the reading did not reach the approval bar."""
 
 from __future__ import annotations
 
 import pytest
 
-from sverka.models import DocumentSummary, Finding, VerdictStatus
+from sverka.models import DocumentSummary, Finding, Reason, VerdictStatus
 from sverka.reasons import CATALOGUE, ReasonCode, Severity
-from validators.verdict import decide, dedupe, ordered, submission_status
+from validators.verdict import (
+    decide,
+    dedupe,
+    ordered,
+    split_notes,
+    submission_status,
+    weigh_quality,
+)
 
 R = ReasonCode
 
@@ -58,3 +66,44 @@ def _doc(status: VerdictStatus) -> DocumentSummary:
 )
 def test_submission_status(statuses: list[VerdictStatus], expected: VerdictStatus) -> None:
     assert submission_status([_doc(s) for s in statuses]) is expected
+
+
+GLARE = Finding(code=R.IMAGE_GLARE, detail="page 1: glare over text on 3.0% of the page")
+
+
+def test_quality_finding_on_a_confirmed_reading_is_an_info_note() -> None:
+    expired = Finding(code=R.DOCUMENT_EXPIRED, field="valid_until")
+    weighed = weigh_quality([GLARE], [expired], [], confirmed=True)
+    assert weighed.findings == [expired]  # the data decides, the capture does not
+    assert [(n.code, n.severity) for n in weighed.notes] == [(R.IMAGE_GLARE, Severity.INFO)]
+    assert weighed.notes[0].detail.startswith("not blocking")
+    assert decide(weigh_quality([GLARE], [], [], confirmed=True).findings) == (
+        VerdictStatus.APPROVED, False)
+
+
+def test_quality_finding_on_a_failed_reading_rejects_with_resubmit() -> None:
+    # OCR made a data rejection of the glared capture: the defect is the reason.
+    misread = [Finding(code=R.NOT_IN_REGISTRY, field="number"),
+               Finding(code=R.LOW_CONFIDENCE), Finding(code=R.DOC_TYPE_MISMATCH)]
+    template = Finding(code=R.FILE_NAME_TEMPLATE)
+    weighed = weigh_quality([GLARE, Finding(code=R.IMAGE_BLURRED)], misread, [template],
+                            confirmed=False)
+    assert [f.code for f in weighed.findings] == [
+        R.FILE_NAME_TEMPLATE, R.IMAGE_BLURRED, R.IMAGE_GLARE, R.DOC_TYPE_MISMATCH]
+    assert weighed.notes == []
+    assert decide(weighed.findings) == (VerdictStatus.REJECTED, True)
+
+
+def test_without_quality_findings_nothing_changes_and_a_crash_stays_review() -> None:
+    reading = [Finding(code=R.NOT_IN_REGISTRY, field="number")]
+    assert weigh_quality([], reading, [], confirmed=False).findings == reading
+    crash = Finding(code=R.PROCESSING_ERROR)
+    weighed = weigh_quality([GLARE], [], [crash], confirmed=False, crashed=True)
+    assert decide(weighed.findings) == (VerdictStatus.REVIEW, False)
+    assert weighed.notes[0].detail.startswith("not judged")
+
+
+def test_notes_are_told_from_findings_when_a_verdict_is_decided_again() -> None:
+    notes = weigh_quality([GLARE], [], [], confirmed=True).notes
+    findings, kept = split_notes([Reason.from_finding(Finding(code=R.PDF_SIGNED)), *notes])
+    assert [f.code for f in findings] == [R.PDF_SIGNED] and kept == notes
