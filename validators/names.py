@@ -142,6 +142,19 @@ _SURNAME_ENDINGS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# A patronymic in any grammatical case («Сергеевна», «Сергеевне», «Ивановичу», «Ильичом»),
+# or the particle that ends a Turkic one («оглы», «кызы»).
+_PATRONYMIC_ANY_CASE = re.compile(r"(ВИЧ|ИЧ)(А|У|ЕМ|ОМ|Е)?$|(ВН|ЧН)(А|Ы|Е|ОЙ|У|ОЮ)$|"
+                                  r"^(ОГЛЫ|КЫЗЫ|УГЛИ|УЛЫ|ГЫЗЫ)$")
+
+
+def is_patronymic(word: str) -> bool:
+    """True when ``word`` ends as a Russian patronymic does, in any case, or is the
+    particle of a Turkic one. A shape test: it tells a full name from other capitalised
+    words in running text, not whether a patronymic is real."""
+    return bool(_PATRONYMIC_ANY_CASE.search(normalize_name(word).replace(" ", "")))
+
+
 def infer_gender(first: str, middle: str) -> str | None:
     """``"masc"`` / ``"femn"`` from the patronymic ending, else from the given name's tags."""
     patr = normalize_name(middle).replace(" ", "")

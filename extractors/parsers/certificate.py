@@ -13,19 +13,18 @@ from collections.abc import Sequence
 from extractors.parsers.common import (
     DigitRun,
     FieldBag,
+    NameHit,
     ParsedDocument,
     continued,
     digit_runs,
+    find_holder,
     find_label,
-    name_words,
     parse_date,
-    split_name,
     starts_with_label,
 )
 from extractors.text import DocumentText
 from sverka.models import Finding
 from sverka.reasons import ReasonCode
-from validators.names import is_cyrillic
 
 DEFAULT_PATTERNS = (r"\d{10,15}",)
 KEY_FIELDS = ("number", "last_name", "first_name")
@@ -59,24 +58,13 @@ def _number(runs: list[DigitRun], patterns: Sequence[re.Pattern[str]],
     return None, (odd[0] if odd else None)
 
 
-def _holder(text: DocumentText) -> tuple[list[str], int | None]:
-    """Name words after «выдан(о)» and the index of the line they end on."""
-    hit = find_label(text.lines, LABELS["holder"], stop=LABELS["specialty"], min_score=0.85)
+def _holder(text: DocumentText) -> tuple[NameHit | None, int | None]:
+    """The holder's name (after «выдан(о)», «…удостоверяет, что», a name label, or by its
+    shape) and the index of the line it ends on."""
+    hit = find_holder(text.lines, stop=ALL_LABELS)
     if hit is None:
-        return [], None
-    words = name_words(hit.value, capitalised=True)
-    end = hit.line_index
-    if len(words) < 3 and end + 1 < len(text.lines):
-        # «Иванову Ивану» / «Ивановичу» split over two lines.
-        following = text.lines[end + 1]
-        more = [] if starts_with_label(following, ALL_LABELS) else name_words(
-            following, capitalised=True)
-        # A foreign national's Latin name has no patronymic; the next line is not one.
-        same_script = not words or not more or is_cyrillic(more[0]) == is_cyrillic(words[0])
-        if more and same_script and len(words) + len(more) <= 4:
-            words += more
-            end += 1
-    return words[:4], end
+        return None, None
+    return NameHit(hit.words[:4], hit.fit, hit.last_line, hit.by_label), hit.last_line
 
 
 def _issuer(text: DocumentText, after: int | None) -> str | None:
@@ -106,14 +94,13 @@ def parse_certificate(text: DocumentText,
                                        "fits no configured pattern"))
     else:
         findings.append(Finding(code=ReasonCode.NUMBER_NOT_FOUND, field="number"))
-    words, end = _holder(text)
-    if words:
-        last, first, middle = split_name(words)
+    holder, end = _holder(text)
+    if holder:
+        last, first, middle = holder.names()
         # Two words or fewer: the patronymic or more is missing or was misread.
-        fit = 1.0 if len(words) >= 3 else 0.8
         for field, value in (("last_name", last), ("first_name", first),
                              ("middle_name", middle)):
-            bag.put(field, value, fit=fit)
+            bag.put(field, value, fit=holder.fit)
     bag.put("issuer", _issuer(text, end), fit=0.7)
     hit = find_label(text.lines, LABELS["specialty"], stop=ALL_LABELS)
     bag.put("specialty", continued(text.lines, hit, ALL_LABELS) if hit else None,

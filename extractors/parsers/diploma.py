@@ -9,18 +9,20 @@ from __future__ import annotations
 import re
 
 from extractors.parsers.common import (
+    HOLDER_PHRASES,
     DigitRun,
     FieldBag,
     ParsedDocument,
     canon,
     continued,
     digit_runs,
+    find_holder,
     find_label,
     line_has,
-    name_words,
     parse_date,
     repair_digits,
     split_name,
+    vertical_columns,
 )
 from extractors.text import DocumentText
 from sverka.models import Finding
@@ -38,8 +40,6 @@ _OLD = re.compile(r"(?<![\w])([А-ЯЁA-Zа-яёa-z]{2,3})\s*№?\s*(\S{6,9})(?!
 _STRAY_MARK = re.compile(r"(?<=\w)[.,'’`](?=\w)")
 # Upper-case words that precede digits on a diploma without being a blank series.
 _NOT_SERIES = {"ОТ", "ОБ", "ВО", "ПО", "НА", "ИЗ", "ДО", "ЗА", "РФ", "ГУ", "ООО", "АО", "ОАО"}
-_HOLDER_ANCHORS = ("свидетельствует о том, что", "Настоящий диплом выдан")
-_HOLDER_END = ("освоил", "освоила", "прошел", "прошла", "окончил", "окончила", "успешно")
 # «Мария Сергеевна» at the end of a line; OCR may split a word once («Ири на»).
 _NAME_PATRONYMIC = re.compile(r"(?<!\w)([А-ЯЁ][а-яё]*(?: [а-яё]+)?)\s+"
                               r"([А-ЯЁ][а-яё]*(?: [а-яё]+)?(?:вна|вич|ична|ич|чна))\s*$")
@@ -58,6 +58,30 @@ def _new_blank(runs: list[DigitRun]) -> DigitRun | None:
     fitting = [r for r in runs if len(r.digits) == 13 and r.sizes[0] in (6, 13)]
     fitting.sort(key=lambda r: (r.sizes != (6, 7), r.split, r.repaired))
     return fitting[0] if fitting else None
+
+
+_SERIES_NUMBER_WORDS = re.compile(r"(?<![\w])(?:Серия|Номер|№)(?![\w])", re.IGNORECASE)
+_LETTERS_ONLY = re.compile(r"^[А-ЯЁA-Z]{2,3}$")
+_COLUMN_SERIES = re.compile(r"^([А-ЯЁA-Z]{2,3})(\S{6,9})$")
+
+
+def _blank_lines(lines: list[str]) -> list[str]:
+    """The lines an older blank's series and number may stand on: each line without the
+    words «Серия», «Номер», «№» between them (a registration number keeps its label, so
+    it is not taken for the blank's), then columns printed one character a line."""
+    out = []
+    for line in lines:
+        if re.search(r"регистрацион", line, re.IGNORECASE):
+            out.append(line)
+        else:
+            out.append(" ".join(_SERIES_NUMBER_WORDS.sub(" ", line).split()))
+    # «Серия КТ» over «Номер 255576»: letters alone on a line, the number on the next.
+    out += [f"{a} {b}" for a, b in zip(out, out[1:], strict=False) if _LETTERS_ONLY.match(a)]
+    for column in vertical_columns(lines):
+        m = _COLUMN_SERIES.match(column.text)
+        if m:
+            out.append(f"{m[1]} {m[2]}")
+    return out
 
 
 def _old_blank(lines: list[str]) -> tuple[str, str] | None:
@@ -82,25 +106,19 @@ def _odd_number(runs: list[DigitRun], skip_lines: set[int]) -> DigitRun | None:
     return odd[0] if odd else None
 
 
-def _holder(lines: list[str]) -> tuple[list[str], float]:
-    """Name words after «…свидетельствует о том, что» (or «…выдан») up to «освоил(а)…»,
-    with how well they fit (1.0: three words in place)."""
-    start = line_has(lines, _HOLDER_ANCHORS, min_score=0.85)
-    if start is None:
-        return [], 0.0
-    hit = find_label(lines[start:start + 1], _HOLDER_ANCHORS, min_score=0.85, next_line=False)
-    words = name_words(hit.value, capitalised=True) if hit else []
-    for line in lines[start + 1: start + 5]:
-        if len(words) >= 3 or line_has([line], _HOLDER_END, min_score=0.85) is not None:
-            break
-        words += name_words(line, capitalised=True)
-    if len(words) == 1:
+def _holder(lines: list[str]) -> tuple[list[str], float, tuple[str, str, str] | None]:
+    """The holder's name words, how well they fit (1.0: three words after the phrase),
+    and the nominative parts when the layout labels each part."""
+    hit = find_holder(lines, HOLDER_PHRASES, stop=ALL_LABELS)
+    if hit is None:
+        return [], 0.0, None
+    if len(hit.words) == 1:
         # OCR reads the two halves of the sheet line by line and may put «Мария Сергеевна»
         # at the end of an institution line; a name + patronymic pair is recognisable.
         pair = _stray_name_pair(lines)
         if pair:
-            return words + pair, 0.8
-    return words[:4], (1.0 if len(words) >= 3 else 0.8)
+            return hit.words + pair, 0.8, None
+    return hit.words[:4], hit.fit, hit.names() if hit.by_label else None
 
 
 def _stray_name_pair(lines: list[str]) -> list[str]:
@@ -127,7 +145,7 @@ def _blank(text: DocumentText, bag: FieldBag, findings: list[Finding]) -> None:
         bag.put("series", new.digits[:6], fit=fit)
         bag.put("number", new.digits[6:], fit=fit)
         return
-    old = _old_blank(text.lines)
+    old = _old_blank(_blank_lines(text.lines))
     if old:
         bag.put("series", old[0])
         bag.put("number", old[1])
@@ -148,9 +166,9 @@ def parse_diploma(text: DocumentText) -> ParsedDocument:
     bag = FieldBag(text)
     findings: list[Finding] = []
     _blank(text, bag, findings)
-    words, fit = _holder(text.lines)
+    words, fit, parts = _holder(text.lines)
     if words:
-        last, first, middle = split_name(words)
+        last, first, middle = parts or split_name(words)
         for field, value in (("last_name", last), ("first_name", first),
                              ("middle_name", middle)):
             bag.put(field, value, fit=fit)

@@ -11,6 +11,7 @@ import re
 from extractors.parsers.common import (
     FieldBag,
     ParsedDocument,
+    find_holder,
     find_label,
     name_words,
     one_name,
@@ -19,6 +20,7 @@ from extractors.parsers.common import (
     repair_line,
     split_name,
     starts_with_label,
+    vertical_columns,
 )
 from extractors.text import DocumentText
 from sverka.models import Finding
@@ -65,6 +67,8 @@ def _number(lines: list[str]) -> tuple[str | None, bool, bool]:
     # Whole lines first; then each line joined with the next (a number split at the gap).
     candidates = [(r, r != o) for r, o in zip(repaired, lines, strict=True)]
     candidates += [(f"{a} {b}", True) for a, b in zip(repaired, repaired[1:], strict=False)]
+    # Printed down the card's edge, one character a line.
+    candidates += [(repair_line(c.text, keep=_SEPS), True) for c in vertical_columns(lines)]
     for line, fuzzy in candidates:
         m = _SNILS.search(line)
         if m:
@@ -88,7 +92,15 @@ def _names(text: DocumentText, bag: FieldBag) -> None:
         for field, name in (("last_name", last), ("first_name", first), ("middle_name", middle)):
             bag.put(field, name, fit=score)
         return
-    # Older cards print each part on its own labelled line.
+    # Another layout: the name after a phrase, under a header of labels, after the label
+    # of each part (to its left or above it), or known by its shape.
+    holder = find_holder(text.lines, stop=ALL_LABELS)
+    if holder and len(holder.words) >= 2:
+        for field, name in zip(("last_name", "first_name", "middle_name"), holder.names(),
+                               strict=True):
+            bag.put(field, name, fit=holder.fit)
+        return
+    # A card with only some parts labelled and readable.
     for field in ("last_name", "first_name", "middle_name"):
         value, score = _label(text, field)
         bag.put(field, one_name(value), fit=score)

@@ -9,6 +9,7 @@ from validators.names import (
     clean_name,
     infer_gender,
     is_cyrillic,
+    is_patronymic,
     name_similarity,
     normalize_name,
     to_nominative,
@@ -144,3 +145,13 @@ def test_person_name() -> None:
     assert name.full == "Иванова Мария Сергеевна"
     assert name.normalized().full == "ИВАНОВА МАРИЯ СЕРГЕЕВНА"
     assert PersonName("Smith", "John").full == "Smith John"
+
+
+@pytest.mark.parametrize("word, patronymic", [
+    ("Сергеевна", True), ("Сергеевне", True), ("Сергеевной", True), ("Ивановичу", True),
+    ("Ильич", True), ("Ильичом", True), ("Кузьминичне", True), ("оглы", True),
+    ("КЫЗЫ", True), ("СЕРГЕEВНА", True),  # a Latin E inside
+    ("Иванова", False), ("Мария", False), ("Дата", False), ("Московский", False), ("", False),
+])
+def test_is_patronymic(word: str, patronymic: bool) -> None:
+    assert is_patronymic(word) is patronymic
