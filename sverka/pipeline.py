@@ -145,8 +145,8 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
         crashed = True
     # A quality finding rejects only where the reading did not reach the approval bar.
     weighed = weigh_quality(record.quality, record.reading, record.findings, crashed=crashed,
-                            confirmed=approvable(record.detected_type, record.extracted,
-                                                 record.registry_match, context.settings))
+                            confirmed=confirmed(record.detected_type, record.extracted,
+                                                record.registry_match, context.settings))
     findings = ordered(dedupe(weighed.findings))
     status, resubmit = decide(findings)
     if status is VerdictStatus.APPROVED and not approvable(
@@ -230,12 +230,14 @@ def _run_stages(manifest: Manifest, entry: DocumentEntry, data: bytes | None,
 
 
 def approvable(detected_type: DocType | None, extracted: ExtractedFields,
-               registry_match: RegistryMatch | None, settings: Settings) -> bool:
+               registry_match: RegistryMatch | None, settings: Settings, *,
+               min_confidence: float | None = None) -> bool:
     """An approval needs a type, a confidently read number and an exact registry record.
 
     Names need no separate bar: an approval already requires them to agree with both
     the applicant and the registry record, which a misread name would not. The re-check
     (sverka/recheck.py) applies the same bar when it rebuilds a verdict.
+    ``min_confidence``: another bar for the number than ``approve_min_confidence``.
     """
     if detected_type is None or not extracted.number or registry_match is None:
         return False
@@ -243,7 +245,19 @@ def approvable(detected_type: DocType | None, extracted: ExtractedFields,
         return False
     key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
     confidence = min(extracted.field_confidence.get(k, extracted.confidence) for k in key_fields)
-    return confidence >= settings.approve_min_confidence
+    bar = settings.approve_min_confidence if min_confidence is None else min_confidence
+    return confidence >= bar
+
+
+def confirmed(detected_type: DocType | None, extracted: ExtractedFields,
+              registry_match: RegistryMatch | None, settings: Settings) -> bool:
+    """The reading is shown right: every decisive field (number, series, names, dates)
+    agrees exactly with a registry record, read at least legibly. Then the capture did
+    not spoil it, whatever its defects: quality findings become notes. Approval still
+    needs its own, higher, confidence bar (``approvable``); below it the document goes
+    to a person (LOW_CONFIDENCE), not back to the applicant for a new scan."""
+    return approvable(detected_type, extracted, registry_match, settings,
+                      min_confidence=settings.legible_min_confidence)
 
 
 # ------------------------------------------------------------------------- submissions

@@ -39,7 +39,7 @@ def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Fi
     ``quality``: the quality stage's findings; ``reading``: those of the stages that rest
     on the reading (fields, applicant, registry); ``other``: the rest (intake).
     ``confirmed``: the fields were read with confidence and confirmed (check digits,
-    exact registry record with agreeing names: ``sverka.pipeline.approvable``).
+    exact registry record with agreeing names: ``sverka.pipeline.confirmed``).
 
     - Confirmed: the capture was good enough; its defects are notes, the reading's own
       findings (an expired or revoked document) decide.
