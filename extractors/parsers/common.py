@@ -526,7 +526,8 @@ def _plain_words(text: str) -> str:
     return " ".join(c for t in text.replace(",", " ").split() if (c := _canon_word(t)))
 
 
-def phrase_ends(words: Sequence[Word], phrase: str, min_score: float = 0.85) -> list[int]:
+def phrase_ends(words: Sequence[Word], phrase: str, min_score: float = 0.85, *,
+                plain: Sequence[str] | None = None) -> list[int]:
     """Indices just after each place ``phrase`` is printed in ``words``, over line breaks.
 
     Compared word by word, so the match ends on a word boundary; OCR may glue or split a
@@ -535,24 +536,31 @@ def phrase_ends(words: Sequence[Word], phrase: str, min_score: float = 0.85) -> 
     """
     target = _plain_words(phrase)
     size = len(target.split())
-    exact = size == 1 and len(target) <= 6
-    plain = [_plain_words(w.text) for w in words]
+    if plain is None:  # the words' canonical forms, computed once for many phrases
+        plain = [_plain_words(w.text) for w in words]
+    if size == 1 and len(target) <= 6:
+        return [i + 1 for i, p in enumerate(plain) if p == target]
+    # Prefix sums of word lengths: a window whose length alone keeps its ratio under
+    # ``min_score`` is skipped before it is joined (most of the text).
+    sums = [0]
+    for p in plain:
+        sums.append(sums[-1] + len(p) + 1)
     out: list[int] = []
     i = 0
     while i < len(words):
         best, best_end = 0.0, 0
         # The phrase's own length first, so on a tie the window does not take the name.
         for n in dict.fromkeys((size, max(1, size - 1), size + 1)):
-            window = " ".join(p for p in plain[i:i + n] if p)
-            if i + n > len(words) or not window:
+            if i + n > len(words):
                 continue
-            if exact:
-                score = 1.0 if n == 1 and window == target else 0.0
-            else:
-                score = fuzz.ratio(window, target) / 100
+            length = sums[i + n] - sums[i] - 1
+            if 2 * min(length, len(target)) < min_score * (length + len(target)):
+                continue
+            window = " ".join(p for p in plain[i:i + n] if p)
+            score = fuzz.ratio(window, target, score_cutoff=min_score * 100) / 100
             if score > best:
                 best, best_end = score, i + n
-        if best >= (1.0 if exact else min_score):
+        if best >= min_score:
             out.append(best_end)
             i = best_end
         else:
@@ -615,9 +623,10 @@ def holder_name(lines: Sequence[str], phrases: Sequence[str] = HOLDER_PHRASES, *
     """The name printed after one of ``phrases``; the fullest reading wins (three words
     beat two; on a tie, the phrase listed first, at its first place in the text)."""
     words = words_of(lines)
+    plain = [_plain_words(w.text) for w in words]
     best: NameHit | None = None
     for phrase in phrases:
-        for end in phrase_ends(words, phrase, min_score):
+        for end in phrase_ends(words, phrase, min_score, plain=plain):
             found = name_after(words, end)
             if not found:
                 continue
