@@ -25,6 +25,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(ROOT)/dags
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(ROOT)/.airflow/airflow.db
 export SVERKA_DATABASE_URL := sqlite:///$(DEMO)/sverka.sqlite
 export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
+export SVERKA_INBOX_URL := file://$(DEMO)/sample/inbox
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help demo test airflow bench bench-extraction bench-registry bench-quality lint setup os-packages venv clean \
@@ -96,7 +97,7 @@ demo: setup $(AIRFLOW_HOME)/airflow.db
 	@echo "Verdict JSON (masked, as the portal reads it): $(DEMO)/store/verdicts/<submission_id>/"
 	@echo "Verdict database (SQLite, full values):      $(DEMO)/sverka.sqlite"
 	@echo "Airflow log of this run:                      $(DEMO)/dag-run.log"
-	@echo "Open the Airflow UI on the same data:         make airflow  (http://127.0.0.1:8080)"
+	@echo "Open the Airflow UI on the same data:         make airflow  (http://127.0.0.1:8080: this run under verify_documents, its batches named by submissions)"
 
 test: setup $(STAMPS)/chromium
 	$(BIN)/python -m pytest -n 2 -q
