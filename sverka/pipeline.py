@@ -143,7 +143,7 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
         record.findings.append(Finding(code=ReasonCode.PROCESSING_ERROR,
                                        detail=f"{type(exc).__name__}: {exc}"[:300]))
         crashed = True
-    # A quality finding rejects only where the reading did not reach the approval bar.
+    # A quality finding rejects only where the reading was not confirmed (registry, digits).
     weighed = weigh_quality(record.quality, record.reading, record.findings, crashed=crashed,
                             confirmed=confirmed(record.detected_type, record.extracted,
                                                 record.registry_match, context.settings))
