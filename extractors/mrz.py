@@ -73,6 +73,35 @@ class MrzResult(BaseModel):
     # Line-2 fields whose misread characters were restored from the printed page (see
     # ``hints``): they agree with the page by construction, so they confirm nothing.
     from_printed: list[str] = Field(default_factory=list)
+    # Line 1 after the document code and state (TD3: the names and their fillers), as
+    # read: ``names_read_as`` tests a printed name against it.
+    name_field: str = ""
+
+
+# OCR reads the filler «<» as one of these (the MRZ font's chevron has their strokes).
+FILLER_LOOKALIKES = frozenset("<KCLX")
+
+
+def mrz_name_field(last_name: str, given_names: str) -> str:
+    """Names as the MRZ writes them: ``ERIKSSON<<ANNA<MARIA`` padded with «<» to 39."""
+    def part(name: str) -> str:
+        return "<".join(w for w in re.split(r"[^A-Z]+", name.upper()) if w)
+    return (f"{part(last_name)}<<{part(given_names)}" + "<" * LINE_LEN)[:LINE_LEN - 5]
+
+
+def names_read_as(mrz: MrzResult, last_name: str, given_names: str) -> bool:
+    """Whether line 1 says these names once fillers misread as letters are put back.
+
+    Names carry no check digit, so a misread filler («ANNAKMARIAK») cannot be repaired
+    from the MRZ alone; the page's printed names can show it, only where every letter
+    agrees and each difference is a filler-looking letter where the name has a filler.
+    """
+    if not mrz.name_field or not last_name:
+        return False
+    wanted = mrz_name_field(last_name, given_names)
+    field = (mrz.name_field + "<" * LINE_LEN)[:len(wanted)]
+    return all(a == b or (b == "<" and a in FILLER_LOOKALIKES)
+               for a, b in zip(field, wanted, strict=True))
 
 
 # ---------------------------------------------------------------- repair by position
@@ -265,7 +294,7 @@ def _parse_td3(l1: str | None, l2_raw: str, today: date, hints: Mapping[str, str
                ) -> MrzResult:
     l2, repairs, checks, used = _best_line2(l2_raw, _L2_TD3, hints)
     names: list[str] = []
-    code, state = "P", ""
+    code, state, body = "P", "", ""
     if l1 is not None:
         head, r1 = _repair(l1[:5], "aaaaa", _TO_LETTER)
         body = l1[5:].translate(_TO_LETTER)
@@ -282,6 +311,7 @@ def _parse_td3(l1: str | None, l2_raw: str, today: date, hints: Mapping[str, str
         expiry_date=_yymmdd(l2[21:27], future=True, today=today),
         personal_number=l2[28:42].rstrip("<") or None,
         checks=checks, has_names=bool(names), repairs=repairs, from_printed=used,
+        name_field=body,
         valid=all(checks.values()) and birth is not None,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from extractors.mrz import MrzKind, MrzResult, parse_mrz
+from extractors.mrz import MrzKind, MrzResult, names_read_as, parse_mrz
 from extractors.parsers.common import (
     FieldBag,
     ParsedDocument,
@@ -25,17 +25,25 @@ from sverka.reasons import ReasonCode
 from validators.names import clean_name, is_cyrillic, name_similarity, transliterate_icao
 
 KEY_FIELDS = ("number", "last_name", "birth_date")
+# Russian/English as Russian passports print them, English/French as ICAO 9303's
+# specimen and many states' passports do («Surname/ Nom»: the French word is the label's,
+# not the name, which is on the next line).
 LABELS = {
-    "number": ("Номер паспорта/Passport No.", "Passport No", "Номер паспорта"),
-    "last_name": ("Фамилия/Surname", "Surname", "Фамилия"),
-    "first_name": ("Имя/Given names", "Given names", "Имя"),
-    "nationality": ("Гражданство/Nationality", "Nationality"),
-    "birth_date": ("Дата рождения/Date of birth", "Date of birth", "Дата рождения"),
-    "sex": ("Пол/Sex", "Sex"),
-    "issue_date": ("Дата выдачи/Date of issue", "Date of issue", "Дата выдачи"),
-    "valid_until": ("Дата окончания срока действия/Date of expiry", "Date of expiry"),
-    "issuer": ("Орган, выдавший документ/Authority", "Authority"),
-    "type": ("Тип/Type",), "state": ("Код государства/Code of issuing State",),
+    "number": ("Номер паспорта/Passport No.", "Passport No", "Номер паспорта",
+               "Passport Number/ N° de passeport"),
+    "last_name": ("Фамилия/Surname", "Surname", "Фамилия", "Surname/ Nom"),
+    "first_name": ("Имя/Given names", "Given names", "Имя", "Given names/ Prénoms"),
+    "nationality": ("Гражданство/Nationality", "Nationality", "Nationality/ Nationalité"),
+    "birth_date": ("Дата рождения/Date of birth", "Date of birth", "Дата рождения",
+                   "Date of birth/ Date de naissance"),
+    "sex": ("Пол/Sex", "Sex", "Sex/ Sexe"),
+    "issue_date": ("Дата выдачи/Date of issue", "Date of issue", "Дата выдачи",
+                   "Date of issue/ Date de délivrance"),
+    "valid_until": ("Дата окончания срока действия/Date of expiry", "Date of expiry",
+                    "Date of expiry/ Date d'expiration"),
+    "issuer": ("Орган, выдавший документ/Authority", "Authority", "Authority/ Autorité"),
+    "type": ("Тип/Type", "Type/ Type"), "state": ("Код государства/Code of issuing State",
+                                                  "Country code/ Code du pays"),
 }
 ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
 _DOC_NUMBER = re.compile(r"^[A-Z0-9]{1,9}$")
@@ -147,6 +155,12 @@ def _names(text: DocumentText, bag: FieldBag, mrz: MrzResult | None,
     """Cyrillic printed names when they agree with the MRZ (the register holds a Russian
     citizen's names in Cyrillic); else the MRZ's Latin names; else whatever is printed."""
     (last_cyr, last_lat), (first_cyr, first_lat), score = _printed_names(text)
+    shown = _names_in_mrz(mrz, last_lat, first_lat) if mrz is not None else None
+    if mrz is not None and shown is not None:
+        # The MRZ, its fillers read as letters («ANNAKMARIAK»), says the printed names
+        # letter for letter (less any stray words OCR put beside them).
+        last_lat, first_lat = shown
+        mrz = mrz.model_copy(update={"last_name": last_lat, "first_name": first_lat})
     mrz_full = f"{mrz.last_name} {mrz.first_name}".strip() if mrz and mrz.has_names else ""
     cyr_full = f"{transliterate_icao(last_cyr)} {transliterate_icao(first_cyr)}".strip()
     # Both parts in one script: a Cyrillic surname with a Latin given name compares badly.
@@ -165,13 +179,34 @@ def _names(text: DocumentText, bag: FieldBag, mrz: MrzResult | None,
     if mrz is None or not mrz_full:
         return
     # Only a clean Latin reading is compared, part by part: OCR garbage in a printed field
-    # is not evidence of a different person.
+    # is not evidence of a different person. Names carry no check digit, so nothing
+    # proves which side was misread: a person looks (review), never a final rejection.
     for field, printed, in_mrz in (("last_name", last_lat, mrz.last_name),
                                    ("first_name", first_lat, mrz.first_name)):
         if (printed and in_mrz and _WELL_FORMED_LATIN.match(printed)
                 and name_similarity(printed, in_mrz, False) < _NAME_MATCH):
-            findings.append(Finding(code=ReasonCode.MRZ_MISMATCH, field=field,
-                                    detail=f"MRZ {field.replace('_', ' ')} differs from printed"))
+            findings.append(Finding(
+                code=ReasonCode.LOW_CONFIDENCE, field=field,
+                detail=f"MRZ {field.replace('_', ' ')} differs from printed; names have no "
+                       f"check digit, so either may be misread"))
+
+
+def _names_in_mrz(mrz: MrzResult, last: str, first: str) -> tuple[str, str] | None:
+    """The printed (last, given) names line 1 of the MRZ spells, trying the longest runs
+    of printed words first; None when it spells none of them."""
+    if not mrz.has_names or not last:
+        return None
+    for last_run in _word_runs(last):
+        for first_run in _word_runs(first) or [""]:
+            if names_read_as(mrz, last_run, first_run):
+                return last_run, first_run
+    return None
+
+
+def _word_runs(value: str) -> list[str]:
+    words = value.split()
+    runs = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    return sorted(runs, key=lambda r: -len(r.split()))
 
 
 def _from_mrz(mrz: MrzResult, bag: FieldBag, findings: list[Finding]) -> None:
@@ -205,7 +240,9 @@ def _compare(field: str, printed: object, fit: float, mrz_ok: bool | None, bag: 
     if bag.get(field) is None or (bag.sources.get(field) is FieldSource.MRZ and mrz_ok is False):
         bag.put(field, printed, fit=fit)
     elif bag.sources.get(field) is FieldSource.MRZ and _differs(bag.get(field), printed):
-        findings.append(Finding(code=ReasonCode.MRZ_MISMATCH, field=field,
+        # Final only when the field's check digit shows the MRZ was read right.
+        code = ReasonCode.MRZ_MISMATCH if mrz_ok else ReasonCode.LOW_CONFIDENCE
+        findings.append(Finding(code=code, field=field,
                                 detail=f"MRZ {field.replace('_', ' ')} differs from printed"))
 
 
@@ -241,6 +278,10 @@ def parse_passport_intl(text: DocumentText) -> ParsedDocument:
         mrz = None
     if mrz is not None:
         _from_mrz(mrz, bag, findings)
+    elif text.mrz_lines:
+        # A band the page shows but nobody could check: never approved on the rest.
+        findings.append(Finding(code=ReasonCode.LOW_CONFIDENCE, field="mrz",
+                                detail="the page shows an MRZ that could not be read"))
     number, score = printed["number"]
     if mrz is not None and mrz.number and mrz.checks.get("number") \
             and "number" not in mrz.from_printed:

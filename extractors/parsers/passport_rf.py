@@ -142,9 +142,10 @@ def _mrz_checks(mrz: MrzResult, bag: FieldBag, findings: list[Finding]) -> None:
         elif isinstance(printed, str) and value:
             similarity = name_similarity(printed, value)
             if similarity < _NAME_MATCH:
-                findings.append(Finding(code=ReasonCode.MRZ_MISMATCH, field=field,
+                # Names carry no check digit: which side was misread is for a person.
+                findings.append(Finding(code=ReasonCode.LOW_CONFIDENCE, field=field,
                                         detail=f"MRZ {field.replace('_', ' ')} differs from "
-                                               "printed"))
+                                               "printed; names have no check digit"))
             elif similarity == 1.0 and mrz.valid:
                 bag.confirm(field)
 
@@ -178,6 +179,11 @@ def parse_passport_rf(text: DocumentText) -> ParsedDocument:
     mrz = parse_mrz(text.mrz_lines, hints=_hints(bag)) if text.mrz_lines else None
     if mrz is not None and mrz.kind is MrzKind.PASSPORT_RF:
         _mrz_checks(mrz, bag, findings)
+    elif text.mrz_lines:
+        # A band the page shows but nobody could check (a tampered one among them):
+        # never approved on the printed fields alone.
+        findings.append(Finding(code=ReasonCode.LOW_CONFIDENCE, field="mrz",
+                                detail="the page shows an MRZ that could not be read"))
     if bag.get("number") is None and odd is not None:
         findings.append(Finding(code=ReasonCode.NUMBER_FORMAT_INVALID, field="number",
                                 detail=f"series and number have {len(odd.digits)} digits, "

@@ -144,10 +144,51 @@ def test_garbled_printed_given_name_falls_back_to_mrz() -> None:
     assert result.findings == []  # garbage is not evidence of another person
 
 
-def test_printed_names_differ_from_mrz() -> None:
+def test_printed_names_differ_from_mrz_go_to_a_person() -> None:
+    # Names carry no check digit: nothing shows which side was misread, so no final
+    # «обратитесь в орган» rejection rests on them.
     result = parse(DocType.PASSPORT_INTL,
                    _text(CLEAN.replace("ИВАНОВА / IVANOVA", "ПЕТРОВА / PETROVA")))
-    assert _codes(result) == [(ReasonCode.MRZ_MISMATCH, "last_name")]
+    assert _codes(result) == [(ReasonCode.LOW_CONFIDENCE, "last_name")]
+
+
+ICAO_PAGE = """Passport/ Passeport UTOPIA
+Type/ Type Country code/ Code du pays Passport Number/ N° de passeport
+P UTO L898902C3
+Surname/ Nom
+it ERIKSSON
+Given names/ Prénoms
+ANNA MARIA
+Nationality/ Nationalité
+UTOPIAN"""
+ICAO_L2 = ICAO.splitlines()[1]
+
+
+@pytest.mark.parametrize("line1", [
+    "P<UTOERIKSSON<<ANNAKMARIAK<<<KXKX<X<<<<<<<<<<<<<",  # the specimen photo, as read
+    "P<UTOERIKSSON<<ANNACMARIAL<<<<<<<<<<<<<<<<<<<<",
+])
+def test_fillers_read_as_letters_are_put_back_from_the_printed_names(line1: str) -> None:
+    result = parse(DocType.PASSPORT_INTL,
+                   _text(f"{ICAO_PAGE}\n{line1}\n{ICAO_L2}", FieldSource.OCR, 0.9))
+    e = result.extracted
+    assert (e.last_name, e.first_name) == ("ERIKSSON", "ANNA MARIA")  # «it»: a stray word
+    assert e.number == "L898902C3" and result.findings == []
+
+
+def test_a_letter_that_differs_is_not_a_filler() -> None:
+    line1 = "P<UTOERIKSSON<<ANNAKMARIAK<<<<<<<<<<<<<<<<<<<"
+    page = ICAO_PAGE.replace("ANNA MARIA", "ANNA MARTA")
+    result = parse(DocType.PASSPORT_INTL, _text(f"{page}\n{line1}\n{ICAO_L2}",
+                                                FieldSource.OCR, 0.9))
+    assert result.extracted.first_name == "ANNAKMARIAK"  # as read: nothing repaired
+    assert ReasonCode.MRZ_MISMATCH not in [c for c, _ in _codes(result)]
+
+
+def test_an_mrz_band_that_cannot_be_read_is_never_passed_over() -> None:
+    raw = f"{PRINTED}\nP<RUSIVANOVA<<MARIIA<<<<<<<<<<<<<<<<<<<<<<<<<\n<<<<<<<<<<<<<<<<<<<"
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.9))
+    assert (ReasonCode.LOW_CONFIDENCE, "mrz") in _codes(result)
 
 
 def _bump(line: str, position: int) -> str:

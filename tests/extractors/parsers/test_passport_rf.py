@@ -144,9 +144,18 @@ def test_printed_number_differs_from_mrz() -> None:
 def test_printed_birth_date_and_name_differ_from_mrz() -> None:
     raw = CLEAN.replace("12.04.1990", "21.04.1990").replace("Фамилия ИВАНОВА", "Фамилия ПЕТРОВА")
     result = parse(DocType.PASSPORT_RF, _text(raw))
+    # The birth date's check digit holds: the page disagrees with a rightly read MRZ.
+    # Names have none: a person decides.
     assert set(_codes(result)) == {(ReasonCode.MRZ_MISMATCH, "birth_date"),
-                                   (ReasonCode.MRZ_MISMATCH, "last_name")}
+                                   (ReasonCode.LOW_CONFIDENCE, "last_name")}
     _no_numbers_in_details(result)
+
+
+def test_an_mrz_band_that_cannot_be_read_is_never_passed_over() -> None:
+    printed = CLEAN.split("\nPNRUS")[0]
+    raw = f"{printed}\nPNRUSIVANOVA<<<<<<<<<<<<<<<<<<<<<<<<<<<\n<<<<<<<<<<<"
+    result = parse(DocType.PASSPORT_RF, _text(raw, FieldSource.OCR, 0.9))
+    assert (ReasonCode.LOW_CONFIDENCE, "mrz") in _codes(result)
 
 
 def _bump(line: str, position: int) -> str:
