@@ -326,11 +326,11 @@ def _read_upright(gray: np.ndarray, ocr: Tesseract, settings: Settings) -> _Read
 def _read_page(gray: np.ndarray, ocr: Tesseract, turns: int = 0) -> _Reading:
     gray, angle = deskew(np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray)
     lines: list[OcrLine] = []
-    mrz: list[str] = []
     for column in split_columns(gray):
-        column_lines = ocr.read_lines(column)
-        lines.extend(column_lines)
-        mrz.extend(_reread_mrz(column, column_lines, ocr))
+        lines.extend(ocr.read_lines(column))
+    # From the whole page: a gutter found above an MRZ must not cut its lines in two.
+    # Columns are full-height slices, so their lines' rows are the page's rows.
+    mrz = _reread_mrz(gray, lines, ocr)
     return _Reading(lines=lines, mrz=mrz, turns=turns, angle=angle)
 
 
@@ -404,15 +404,16 @@ def _reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[
     candidates = [ln for ln in lines if _MRZ_HINT.search(ln.text.replace(" ", ""))]
     if not candidates:
         return []
-    # The MRZ is a block of two lines: crop around all candidates at once.
-    left = min(ln.box[0] for ln in candidates)
+    # The MRZ is a block of two lines: crop around all candidates at once, across the
+    # whole width, since the page reading may have split a line into pieces (a wide
+    # monospace face leaves gaps the layout analysis takes for columns) and only one
+    # piece looks like an MRZ.
     top = min(ln.box[1] for ln in candidates)
-    right = max(ln.box[0] + ln.box[2] for ln in candidates)
     bottom = max(ln.box[1] + ln.box[3] for ln in candidates)
-    pad = max(10, (bottom - top) // 3)
-    height, width = gray.shape[:2]
-    crop = gray[max(0, top - pad):min(height, bottom + pad),
-                max(0, left - 2 * pad):min(width, right + 2 * pad)]
+    line_height = max(ln.box[3] for ln in candidates)
+    pad = max(10, line_height)
+    height = gray.shape[0]
+    crop = gray[max(0, top - pad):min(height, bottom + pad), :]
     reread = ocr.read_lines(crop, psm=6, lang=_MRZ_LANGUAGE,
                            whitelist=_MRZ_WHITELIST)
     return [ln.text.replace(" ", "") for ln in reread if len(ln.text.replace(" ", "")) >= 30]

@@ -57,6 +57,39 @@ def test_halves_are_read_as_separate_lines() -> None:
     assert text.ocr_confidence and text.ocr_confidence > 0.5
 
 
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSansMono.ttf",
+                                  "liberation/LiberationMono-Regular.ttf"])
+def test_mrz_under_a_two_column_page_is_read_whole(font: str) -> None:
+    # Text in two columns above the MRZ: the page reading splits at the gutter, and
+    # the MRZ below it must still be read as two whole lines.
+    from datetime import date
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from extractors.mrz import parse_mrz
+    from fixtures.mrz import internal_passport_mrz
+
+    lines = internal_passport_mrz(last_name="ЩЕРБАКОВ", first_name="ЮРИЙ",
+                                  middle_name="ЭДУАРДОВИЧ", series="4512", number="123456",
+                                  birth_date=date(1985, 3, 1), sex="M",
+                                  issue_date=date(2015, 6, 2), subdivision_code="770-001")
+    image = Image.new("L", (1476, 1100), 250)
+    draw = ImageDraw.Draw(image)
+    text = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 40)
+    for row in range(6):
+        draw.text((60, 60 + 90 * row), "Фамилия Имя", font=text, fill=20)
+        draw.text((900, 60 + 90 * row), "Отчество", font=text, fill=20)
+    mono = ImageFont.truetype(f"/usr/share/fonts/truetype/{font}", 41)  # 10 pt at 300 dpi
+    for i, line in enumerate(lines):
+        width = draw.textlength(line, font=mono)
+        draw.text(((1476 - width) / 2, 995 + 50 * i), line, font=mono, fill=10)
+    gray = np.array(image)
+    assert len(split_columns(gray)) == 2
+    page = Page(index=0, image=cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), dpi=300)
+    mrz = parse_mrz(read_document_text([page], Tesseract()).mrz_lines)
+    assert mrz is not None and mrz.valid and mrz.number == "123456"
+
+
 def test_timeout_and_failure_are_translated() -> None:
     image = _spread(True)
     with pytest.raises(OcrTimeout):
