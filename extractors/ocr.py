@@ -206,10 +206,13 @@ def _lines(api: PyTessBaseAPI) -> list[OcrLine]:
         return []
     groups: list[list[tuple[str, float, tuple[int, int, int, int]]]] = []
     for word in iterate_level(iterator, RIL.WORD):
-        text = word.GetUTF8Text(RIL.WORD)
-        confidence = word.Confidence(RIL.WORD)
         if not groups or word.IsAtBeginningOf(RIL.TEXTLINE):
             groups.append([])
+        try:
+            text = word.GetUTF8Text(RIL.WORD)
+        except RuntimeError:  # "No text returned": a blob with no word in it (heavy blur)
+            continue
+        confidence = word.Confidence(RIL.WORD)
         if text and text.strip() and confidence >= 0:
             groups[-1].append((text.strip(), confidence, word.BoundingBox(RIL.WORD)))
     result = []
