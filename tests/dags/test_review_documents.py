@@ -2,31 +2,30 @@
 
 Documents verified from the generated sample set (one left in review, rejected ones
 appealed through the appeal_submission DAG) become required actions of review_documents;
-stewards answer them through the REST API (`hitlDetails`) as named users; the test checks
+stewards answer them as named users; the test checks
 the republished verdict, the audit entry with the steward's name and the recomputed
 summary. An unanswered action escalates and is asked again rather than dropped.
 
-The required-action page is also photographed in headless Chromium (when installed);
+One action is answered as a steward does it, in headless Chromium on the required-action
+page (comment typed, button clicked), the other through the REST API. The page is
+photographed before the answer;
 ``REVIEW_SCREENSHOT_OUT=docs/screenshots/review-required-action.png`` keeps the picture
 (``make screenshot-review``).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +45,7 @@ from sverka.reasons import ReasonCode
 from sverka.review import StewardChoice
 
 from ..integration.conftest import pg_url, postgres_database
+from .airflow_ui import browser, free_port, wait
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.postgres]
 
@@ -57,27 +57,10 @@ NAME_MISMATCH = "A-2026-000216"  # REGISTRY_NAME_MISMATCH: rejected, then appeal
 NOT_IN_REGISTRY = "A-2026-000213"  # NOT_IN_REGISTRY: rejected, appealed, left unanswered
 STEWARDS = ("steward.ivanova", "steward.petrov")
 RESPONSE_TIMEOUT_MINUTES = 1.0  # short, for the escalation test
-ANSWER_AFTER_SECONDS = 3.0  # how long an action has been waiting before a steward answers
+# How long an action has been seen waiting before a steward answers: under load the
+# scheduler took 5 s to notice the deferral, and an answer before that is lost (docs/review.md).
+ANSWER_AFTER_SECONDS = 10.0
 DECIDE_TASK = "steward_review.decide"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(what: str, probe: Callable[[], Any], timeout: float,
-          alive: Callable[[], None] = lambda: None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        alive()
-        with suppress(OSError, urllib.error.URLError, KeyError, ValueError):
-            result = probe()
-            if result:
-                return result
-        time.sleep(1)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 # ---------------------------------------------------------------- verdicts to review
@@ -167,9 +150,9 @@ class Stack:
         return str(self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quoted}")["state"])
 
     def wait_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
-        return str(_wait(f"{dag_id} run {run_id} to finish",
-                         lambda: (s := self.run_state(dag_id, run_id)) in ("success", "failed")
-                         and s, timeout, self.alive))
+        return str(wait(f"{dag_id} run {run_id} to finish",
+                        lambda: (s := self.run_state(dag_id, run_id)) in ("success", "failed")
+                        and s, timeout, self.alive))
 
     def wait_applied(self, detail: dict, timeout: float = 300) -> str:
         """How the answered action's own apply_decision ended (its run may hold other,
@@ -178,10 +161,10 @@ class Stack:
         run_id = urllib.parse.quote(ti["dag_run_id"], safe="")
         path = (f"/api/v2/dags/review_documents/dagRuns/{run_id}/taskInstances/"
                 f"steward_review.apply_decision/{ti['map_index']}")
-        return str(_wait("apply_decision to finish",
-                         lambda: (s := self.call("GET", path).get("state"))
-                         in ("success", "failed", "upstream_failed") and s,
-                         timeout, self.alive))
+        return str(wait("apply_decision to finish",
+                        lambda: (s := self.call("GET", path).get("state"))
+                        in ("success", "failed", "upstream_failed") and s,
+                        timeout, self.alive))
 
     def pending(self, submission_id: str) -> dict | None:
         """The unanswered required action about a submission, once it waits for input."""
@@ -218,7 +201,7 @@ def stack(verified: Verified, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def _standalone(verified: Verified, tmp_path_factory: pytest.TempPathFactory,
                 metadata: str) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("airflow-standalone")
-    port = _free_port()
+    port = free_port()
     passwords = {user: secrets.token_urlsafe(12) for user in STEWARDS}
     (home / "passwords.json").write_text(json.dumps(passwords))
     env = {k: v for k, v in os.environ.items()
@@ -240,8 +223,8 @@ def _standalone(verified: Verified, tmp_path_factory: pytest.TempPathFactory,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:admin" for u in STEWARDS),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "SVERKA_DATABASE_URL": verified.settings.database_url,
@@ -255,12 +238,12 @@ def _standalone(verified: Verified, tmp_path_factory: pytest.TempPathFactory,
     api = Api(f"http://127.0.0.1:{port}")
     stack = Stack(api, {}, home, proc)
     try:
-        _wait("the api-server", lambda: api.token(STEWARDS[0], passwords[STEWARDS[0]]),
-              300, stack.alive)
+        wait("the api-server", lambda: api.token(STEWARDS[0], passwords[STEWARDS[0]]),
+             300, stack.alive)
         stack.tokens = {u: api.token(u, p) for u, p in passwords.items()}
         for dag_id in ("appeal_submission", "review_documents"):
-            _wait(f"{dag_id} parsed", lambda d=dag_id: stack.call("GET", f"/api/v2/dags/{d}"),
-                  300, stack.alive)
+            wait(f"{dag_id} parsed", lambda d=dag_id: stack.call("GET", f"/api/v2/dags/{d}"),
+                 300, stack.alive)
             stack.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
         yield stack
     finally:
@@ -302,28 +285,26 @@ def _appeal(stack: Stack, submission_id: str, comment: str) -> None:
     assert stack.wait_run("appeal_submission", run_id) == "success"
 
 
-def test_stewards_answer_required_actions_through_the_rest_api(stack: Stack,
+def test_stewards_answer_required_actions_in_the_browser_and_the_rest_api(stack: Stack,
                                                                verified: Verified) -> None:
     _appeal(stack, NAME_MISMATCH, "Фамилия в реестре записана с ошибкой, прошу проверить")
     assert _item(verified.engine, NAME_MISMATCH).kind == "appeal"
     stack.trigger("review_documents", {})  # the appeal's asset event may start one as well
 
-    undecided = _wait("the review item's action", lambda: stack.pending(UNDECIDED), 300,
-                      stack.alive)
-    appeal = _wait("the appeal's action", lambda: stack.pending(NAME_MISMATCH), 300,
-                   stack.alive)
+    undecided = wait("the review item's action", lambda: stack.pending(UNDECIDED), 300,
+                     stack.alive)
+    appeal = wait("the appeal's action", lambda: stack.pending(NAME_MISMATCH), 300,
+                  stack.alive)
     assert appeal["subject"].startswith(f"Апелляция: {NAME_MISMATCH} / d1")
     assert "| Фамилия |" in appeal["body"] and "REGISTRY_NAME_MISMATCH" in appeal["body"]
     assert appeal["options"] == [c.value for c in StewardChoice]
-    if shutil.which("chromium"):
-        _photograph(stack, appeal, Path(os.environ.get("REVIEW_SCREENSHOT_OUT") or
-                                        stack.home / "review-required-action.png"))
-
     answered = stack.answer(undecided, StewardChoice.APPROVE, "Сертификат читается, данные верны",
                             STEWARDS[0])
     assert answered["responded_by"]["name"] == STEWARDS[0]
-    stack.answer(appeal, StewardChoice.REJECT, "Номер принадлежит другому человеку",
-                 STEWARDS[1])
+    picture = Path(os.environ.get("REVIEW_SCREENSHOT_OUT")
+                   or stack.home / "review-required-action.png")
+    _answer_in_the_browser(stack, appeal, StewardChoice.REJECT,
+                           "Номер принадлежит другому человеку", STEWARDS[1], picture)
     for detail in (undecided, appeal):
         ti = detail["task_instance"]
         assert stack.wait_run("review_documents", ti["dag_run_id"]) == "success"
@@ -347,18 +328,18 @@ def test_an_unanswered_action_escalates_and_is_asked_again(stack: Stack,
                                                            verified: Verified) -> None:
     _appeal(stack, NOT_IN_REGISTRY, "Документ выдан недавно")
     stack.trigger("review_documents", {})
-    first = _wait("the appeal's action", lambda: stack.pending(NOT_IN_REGISTRY), 300,
-                  stack.alive)
+    first = wait("the appeal's action", lambda: stack.pending(NOT_IN_REGISTRY), 300,
+                 stack.alive)
     # Nobody answers: the timeout escalates; the item stays open and is asked again.
-    escalated = _wait("the escalation", lambda: _audit(verified.engine, NOT_IN_REGISTRY,
+    escalated = wait("the escalation", lambda: _audit(verified.engine, NOT_IN_REGISTRY,
                                                        "review_escalated"),
                       RESPONSE_TIMEOUT_MINUTES * 60 + 180, stack.alive)
     assert escalated[0].result == "escalation=1"
     item = _item(verified.engine, NOT_IN_REGISTRY)
     assert item.resolved_at is None and item.escalations == 1
-    again = _wait("the action asked again", lambda: (d := stack.pending(NOT_IN_REGISTRY))
-                  and d["task_instance"]["id"] != first["task_instance"]["id"] and d, 120,
-                  stack.alive)
+    again = wait("the action asked again", lambda: (d := stack.pending(NOT_IN_REGISTRY))
+                 and d["task_instance"]["id"] != first["task_instance"]["id"] and d, 120,
+                 stack.alive)
     stack.answer(again, StewardChoice.APPROVE, "Документ есть в новом реестре", STEWARDS[0])
     # Another unanswered item of the same run timing out twice neither fails the run nor
     # keeps this answer from being applied.
@@ -372,64 +353,25 @@ def test_an_unanswered_action_escalates_and_is_asked_again(stack: Stack,
 # ---------------------------------------------------------------- the screenshot
 
 
-def _photograph(stack: Stack, detail: dict, out: Path) -> None:
-    """The required-action page of ``detail`` in headless Chromium, as a named steward.
-
-    Driven over the DevTools protocol: the session cookie is set before the page loads,
-    and the picture is taken only once the page shows the item's own text.
-    """
-    from websockets.sync.client import connect
-
+def _answer_in_the_browser(stack: Stack, detail: dict, choice: StewardChoice, comment: str,
+                           user: str, picture: Path) -> None:
+    """The steward's path: the required-action page of ``detail``, signed in as ``user``;
+    the page photographed once it shows the item, then the comment typed and the
+    choice's button clicked."""
     ti = detail["task_instance"]
     url = (f"{stack.api.base}/dags/{ti['dag_id']}/runs/{urllib.parse.quote(ti['dag_run_id'])}"
            f"/tasks/{ti['task_id']}/mapped/{ti['map_index']}/required_actions")
-    port = _free_port()
-    profile = stack.home / f"chromium-{port}"
-    browser = subprocess.Popen(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--window-size=1440,1400", f"--remote-debugging-port={port}",
-         f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        targets = _wait("chromium", lambda: json.loads(urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/json/list", timeout=5).read()), 60)
-        page = next(t for t in targets if t["type"] == "page")
-        with connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
-            ids = iter(range(1, 10**6))
-
-            def send(method: str, **params: Any) -> dict:
-                number = next(ids)
-                ws.send(json.dumps({"id": number, "method": method, "params": params}))
-                while True:
-                    message = json.loads(ws.recv(timeout=60))
-                    if message.get("id") == number:
-                        if "error" in message:
-                            raise RuntimeError(f"{method}: {message['error']}")
-                        return dict(message.get("result", {}))
-
-            send("Network.enable")
-            send("Network.setCookie", name="_token", value=stack.tokens[STEWARDS[0]],
-                 url=stack.api.base, path="/")
-            send("Page.enable")
-            send("Page.navigate", url=url)
-            marker = "Апелляция заявителя"
-
-            def text() -> str:
-                return str(send("Runtime.evaluate", expression="document.body.innerText")
-                           ["result"].get("value", ""))
-
-            try:
-                _wait("the required-action page to show the item", lambda: marker in text(), 90)
-            except TimeoutError:
-                shot = send("Page.captureScreenshot", format="png")
-                out.with_suffix(".failed.png").write_bytes(base64.b64decode(shot["data"]))
-                raise AssertionError(f"{url} shows:\n{text()[:2000]}") from None
-            time.sleep(2)  # let the Markdown table and the form settle
-            shot = send("Page.captureScreenshot", format="png")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(base64.b64decode(shot["data"]))
-        assert out.stat().st_size > 20_000, "the screenshot is too small to show the page"
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(browser.pid, signal.SIGTERM)
-        browser.wait(timeout=30)
+    with browser(stack.api.base, stack.tokens[user], stack.home) as page:
+        page.open(url, shows=detail["subject"].split(" — ")[0])
+        page.until("the form", lambda: "Комментарий" in page.text())
+        time.sleep(2)  # let the Markdown table and the form settle for the picture
+        assert page.screenshot(picture).stat().st_size > 20_000, "the picture shows no page"
+        # Not in the instant the action appears (see Stack.answer).
+        time.sleep(max(0.0, ANSWER_AFTER_SECONDS - (time.monotonic() - detail["seen_at"])))
+        page.type_into("#element_comment", comment)
+        page.click(f'[data-testid="hitl-option-{choice.value}"]')
+        run_id = urllib.parse.quote(ti["dag_run_id"], safe="")
+        path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{run_id}/taskInstances/"
+                f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
+        page.until("the answer to reach Airflow",
+                   lambda: stack.call("GET", path, user=user).get("response_received"), 60)
