@@ -46,9 +46,11 @@ class Batch(BaseModel):
     @property
     def label(self) -> str:
         """What the Airflow UI shows for the mapped task."""
-        head = ", ".join(self.submissions[:2])
+        # Submissions are inbox prefixes («A-2026-000201/»); the UI shows their ids.
+        head = ", ".join(s.rstrip("/") for s in self.submissions[:2])
         more = f" +{len(self.submissions) - 2} more" if len(self.submissions) > 2 else ""
-        return f"{head}{more} ({self.documents} files)"
+        files = "1 file" if self.documents == 1 else f"{self.documents} files"
+        return f"{head}{more} ({files})"
 
 
 class BatchOutcome(BaseModel):

@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -32,26 +30,12 @@ from sqlalchemy import create_engine, select
 from fixtures.generate import generate
 from storage.tables import Verdict
 
+from .airflow_ui import browser, free_port, wait
+
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(what: str, probe: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with suppress(OSError, urllib.error.URLError, KeyError, ValueError):
-            if result := probe():
-                return result
-        time.sleep(2)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 def _call(base: str, method: str, path: str, body: Any = None, token: str = "") -> Any:
@@ -68,7 +52,7 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     work = tmp_path_factory.mktemp("standalone")
     sample = work / "sample"
     generate(sample, seed=7)
-    home, port = work / "airflow", _free_port()
+    home, port = work / "airflow", free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SVERKA_"))}
     env.update({  # what the Makefile exports for `make airflow`, on this test's own home
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -82,8 +66,8 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
     })
     home.mkdir()
@@ -96,7 +80,7 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        token = _wait("a token from /auth/token", lambda: _call(
+        token = wait("a token from /auth/token", lambda: _call(
             base, "POST", "/auth/token", {"username": "portal", "password": "-"})
             ["access_token"], 300)
         yield {"base": base, "token": token, "work": work, "sample": sample, "log": log}
@@ -116,14 +100,14 @@ def _run_state(stack: dict[str, Any], dag_id: str, run_id: str) -> str:
 
 
 def _finished(stack: dict[str, Any], dag_id: str, run_id: str, timeout: float) -> str:
-    return str(_wait(f"{dag_id} run {run_id}", lambda: (
+    return str(wait(f"{dag_id} run {run_id}", lambda: (
         state if (state := _run_state(stack, dag_id, run_id)) in ("success", "failed")
         else None), timeout))
 
 
 def test_a_run_triggered_as_the_docs_show_publishes_its_verdicts(standalone: dict) -> None:
     submission = "A-2026-000201"
-    run = _wait("verify_documents parsed", lambda: _call(
+    run = wait("verify_documents parsed", lambda: _call(
         standalone["base"], "POST", "/api/v2/dags/verify_documents/dagRuns",
         {"logical_date": None, "conf": {
             "inbox": f"file://{standalone['sample'] / 'inbox'}",
@@ -142,10 +126,37 @@ def test_a_run_triggered_as_the_docs_show_publishes_its_verdicts(standalone: dic
         rows = list(conn.execute(select(Verdict.__table__).where(
             Verdict.submission_id == submission)))
     assert rows, "the verdicts are not in the database"
+    _batches_named_in_the_ui(standalone, run["dag_run_id"], submission)
+    _no_task_failed(standalone)
+
+
+def _batches_named_in_the_ui(standalone: dict, run_id: str, submission: str) -> None:
+    """What the operator sees: the run's mapped batches named by ``map_index_template``
+    (its submissions and file count), in the API and on the run's page in Chromium."""
+    quoted = urllib.parse.quote(run_id, safe="")
+    mapped = _call(standalone["base"], "GET", f"/api/v2/dags/verify_documents/dagRuns/{quoted}"
+                   "/taskInstances/verify_batch/listMapped", token=standalone["token"])
+    labels = [ti["rendered_map_index"] for ti in mapped["task_instances"]]
+    assert labels == [f"{submission} (1 file)"], labels
+    base = standalone["base"]
+    with browser(base, standalone["token"], standalone["work"]) as page:
+        page.open(f"{base}/dags/verify_documents/runs/{quoted}/tasks/verify_batch/mapped",
+                  shows=labels[0])
+        page.screenshot(standalone["work"] / "verify-batches.png")
+        page.open(f"{base}/dags/verify_documents/runs/{quoted}", shows="verify_batch")
+
+
+def _no_task_failed(standalone: dict) -> None:
+    failed = _call(standalone["base"], "GET",
+                   "/api/v2/dags/~/dagRuns/~/taskInstances?state=failed&state=upstream_failed",
+                   token=standalone["token"])
+    assert failed["total_entries"] == 0, [
+        (t["dag_id"], t["task_id"], t["dag_run_id"]) for t in failed["task_instances"]]
 
 
 def test_sweep_inbox_succeeds_on_its_first_run(standalone: dict) -> None:
-    run = _wait("sweep_inbox parsed", lambda: _call(
+    run = wait("sweep_inbox parsed", lambda: _call(
         standalone["base"], "POST", "/api/v2/dags/sweep_inbox/dagRuns",
         {"logical_date": None, "conf": {}}, token=standalone["token"]), 300)
     assert _finished(standalone, "sweep_inbox", run["dag_run_id"], 300) == "success"
+    _no_task_failed(standalone)
