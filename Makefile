@@ -6,6 +6,7 @@
 #   make bench-registry / make bench-quality - benchmark figures (see docs/)
 #   make bench - speed, memory, throughput, CLI vs DAG (docs/benchmarks.md; BENCH_ARGS=...)
 #   make bench-extraction - field accuracy on the evaluation set (docs/extraction.md)
+#   make bench-accuracy - verdicts on the own set, the independent set and real specimens (docs/accuracy.md)
 #   make screenshot-review - the steward's required-action page (docs/review.md)
 
 SHELL := /bin/bash
@@ -17,7 +18,9 @@ BIN := $(VENV)/bin
 STAMPS := $(ROOT)/.make
 DEMO := $(ROOT)/.demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-OS_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core python3-venv
+# fonts-liberation: the independent test set and the MRZ font tests draw with it.
+OS_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core fonts-liberation \
+               python3-venv
 
 export AIRFLOW_HOME := $(ROOT)/.airflow
 export AIRFLOW_CONFIG := $(ROOT)/airflow.cfg
@@ -28,7 +31,7 @@ export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
 export SVERKA_INBOX_URL := file://$(DEMO)/sample/inbox
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test airflow bench bench-extraction bench-registry bench-quality lint setup os-packages venv clean \
+.PHONY: help demo test airflow bench bench-extraction bench-accuracy bench-registry bench-quality lint setup os-packages venv clean \
         screenshot-review
 
 help:
@@ -40,7 +43,8 @@ os-packages: $(STAMPS)/os
 $(STAMPS)/os:
 	@mkdir -p $(STAMPS)
 	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx rus \
-	    && fc-list 2>/dev/null | grep -qi dejavu && $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	    && fc-list 2>/dev/null | grep -qi dejavu && fc-list 2>/dev/null | grep -qi liberation \
+	    && $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	  echo "OS packages: already installed"; \
 	else \
 	  echo "OS packages: installing $(OS_PACKAGES)"; \
@@ -120,6 +124,9 @@ bench: setup
 
 bench-extraction: setup
 	$(BIN)/python -m benchmarks.extraction_eval $(BENCH_ARGS)
+
+bench-accuracy: setup
+	$(BIN)/python -m benchmarks.accuracy $(BENCH_ARGS)
 
 # The steward's required-action page, photographed against airflow standalone.
 screenshot-review: setup $(STAMPS)/chromium
