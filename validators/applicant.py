@@ -58,7 +58,9 @@ def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applic
         score = name_similarity(f"{fields.last_name} {fields.first_name or ''}".strip(), mine)
         surname_score = name_similarity(fields.last_name, applicant.last_name)
     else:
-        mine = f"{applicant.last_name} {applicant.first_name} {applicant.middle_name}".strip()
+        # A patronymic the reading missed is compared as absent, not as different.
+        middle = applicant.middle_name if fields.middle_name else ""
+        mine = f"{applicant.last_name} {applicant.first_name} {middle}".strip()
         theirs = " ".join(p for p in (fields.last_name, fields.first_name, fields.middle_name) if p)
         score = name_similarity(theirs, mine)
         surname_score = name_similarity(fields.last_name, applicant.last_name)

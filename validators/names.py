@@ -112,7 +112,9 @@ def name_similarity(a: str, b: str, cyrillic: bool | None = None) -> float:
         na, nb = normalize_name(a, True), normalize_name(b, True)
     if not na or not nb:
         return 0.0
-    return fuzz.token_sort_ratio(na, nb) / 100.0
+    # Sorting the words forgives another word order, but a misread first letter
+    # («ЛМИТРИЕВ» for «ДМИТРИЕВ») moves a word in the sort; the plain ratio keeps it.
+    return max(fuzz.ratio(na, nb), fuzz.token_sort_ratio(na, nb)) / 100.0
 
 
 # ---------------------------------------------------------------- nominative case

@@ -252,7 +252,10 @@ def _name_score(doc_type: DocType, record: RegistryRecord, names: Names) -> floa
                                    cyrillic=False)
         return name_similarity(document_name, record_name)
     document_name = _full_name(last, first, middle)
-    record_name = _full_name(record.last_name, record.first_name, record.middle_name)
+    # A patronymic the reading missed is no evidence of another person: the name is
+    # compared on the parts the document showed (the number already matched exactly).
+    record_middle = record.middle_name if middle else None
+    record_name = _full_name(record.last_name, record.first_name, record_middle)
     return name_similarity(document_name, record_name)
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
+from extractors.mrz import MrzResult
 from extractors.text import DocumentText
 from sverka.models import ExtractedFields, FieldSource, Finding
 from validators.names import clean_name, is_cyrillic, is_patronymic, to_nominative
@@ -30,6 +31,9 @@ class ParsedDocument(BaseModel):
 
     extracted: ExtractedFields = Field(default_factory=ExtractedFields)
     findings: list[Finding] = Field(default_factory=list)
+    # The zone as the parser read it (passports), after repairs the check digits allow:
+    # for benchmarks and debugging; the verdict carries what it decided from it.
+    mrz: MrzResult | None = None
 
 
 # ---------------------------------------------------------------- digits
@@ -344,14 +348,17 @@ def starts_with_label(line: str, labels: Sequence[str], min_score: float = 0.8) 
 
 def find_label(lines: Sequence[str], labels: Sequence[str], *, stop: Sequence[str] = (),
                min_score: float = 0.8, next_line: bool = True,
-               fits: Callable[[str], bool] | None = None) -> LabelHit | None:
+               fits: Callable[[str], bool] | None = None,
+               trim: bool = False) -> LabelHit | None:
     """The value printed after one of ``labels``, tolerant to OCR noise in the label.
 
     The value is the rest of the line, cut where a ``stop`` label starts; when nothing
     follows the label, the next line is taken unless it starts with a label itself.
     The best-matching label wins; on a tie, the first line. With ``fits`` (the field's
     format), a value that fits wins over a better-matching label whose value does not:
-    a title «ПАСПОРТ / PASSPORT» resembles «Passport No» more than a garbled real label.
+    a title «ПАСПОРТ / PASSPORT» resembles «Passport No» more than a garbled real label;
+    a value that does not fit is looked for on the next line; with ``trim`` as well, the
+    value is first the line's last words that fit (after the misread rest of a label).
     """
     best: LabelHit | None = None
     best_rank: tuple[bool, float] | None = None
@@ -362,11 +369,21 @@ def find_label(lines: Sequence[str], labels: Sequence[str], *, stop: Sequence[st
         score, start, end = hit
         value = _clean_value(_cut(line[end:], stop, min_score))
         where = i
-        if not value and next_line and i + 1 < len(lines):
+        if trim and value and fits is not None and not fits(value):
+            # The misread rest of a bilingual label before the value («Фамилия/5итате
+            # NURLANOVA»): the value is the words after it that fit.
+            words = value.split()
+            value = next((" ".join(words[k:]) for k in range(1, len(words))
+                          if fits(" ".join(words[k:]))), value)
+        # Nothing after the label, or only what does not fit the field («Фамилия/5итате»
+        # alone): the value is on the next line.
+        unfit = not value or (fits is not None and not fits(value))
+        if unfit and next_line and i + 1 < len(lines):
             following = lines[i + 1]
             if not starts_with_label(following, [*labels, *stop], min_score):
-                value = _clean_value(_cut(following, stop, min_score))
-                where = i + 1
+                below = _clean_value(_cut(following, stop, min_score))
+                if not value or (below and fits is not None and fits(below)):
+                    value, where = below, i + 1
         rank = (fits is None or fits(value), score)
         if value and (best_rank is None or rank > best_rank):
             best, best_rank = LabelHit(value, where, score, start), rank

@@ -62,6 +62,7 @@ _LAT_WORD = r"[A-ZАВСЕНКМОРТХУ][A-ZАВСЕНКМОРТХУ\-]*"
 _BILINGUAL = re.compile(rf"(?<![\w])({_CYR_WORD}(?: {_CYR_WORD})*)\s*/\s*"
                         rf"({_LAT_WORD}(?: {_LAT_WORD})*)\s*$")
 _WELL_FORMED_LATIN = re.compile(r"^[A-Z][A-Z\- ]*$")
+_PRINTED_NAME = re.compile(r"^[A-ZА-ЯЁ][A-ZА-ЯЁ\-' /]*$")
 
 
 def _label(text: DocumentText, field: str) -> tuple[str | None, float]:
@@ -84,12 +85,17 @@ def _bilingual(line: str) -> tuple[str, str]:
             clean_name(lat, cyrillic=False) if not is_cyrillic(lat) else "")
 
 
+def _printed_name(value: str) -> bool:
+    """Names are printed in capitals; a mixed-case value is the rest of a label."""
+    return bool(_PRINTED_NAME.match(value.strip()))
+
+
 def _printed_names(text: DocumentText) -> tuple[tuple[str, str], tuple[str, str], float]:
     """((last Cyrillic, last Latin), (first Cyrillic, first Latin), label score)."""
     out, scores = [], []
     for field in ("last_name", "first_name"):
         others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
-        hit = find_label(text.lines, LABELS[field], stop=others)
+        hit = find_label(text.lines, LABELS[field], stop=others, fits=_printed_name, trim=True)
         if hit is None:
             out.append(("", ""))
             continue
@@ -165,9 +171,17 @@ def _names(text: DocumentText, bag: FieldBag, mrz: MrzResult | None,
     cyr_full = f"{transliterate_icao(last_cyr)} {transliterate_icao(first_cyr)}".strip()
     # Both parts in one script: a Cyrillic surname with a Latin given name compares badly.
     complete = bool(last_cyr) and bool(first_cyr or not (mrz and mrz.first_name))
+    lat_full = f"{last_lat} {first_lat}".strip()
+    latin_complete = bool(last_lat) and bool(first_lat or not (mrz and mrz.first_name)) \
+        and bool(_WELL_FORMED_LATIN.match(lat_full))
     if complete and (not mrz_full or name_similarity(cyr_full, mrz_full, False) >= _NAME_MATCH):
         bag.put("last_name", last_cyr, fit=score)
         bag.put("first_name", first_cyr, fit=score)
+    elif latin_complete and mrz_full and name_similarity(lat_full, mrz_full, False) >= _NAME_MATCH:
+        # The same names twice, a slip apart: the printed line, in a plain typeface, is
+        # read more surely than the OCR-B zone, and neither has a check digit.
+        bag.put("last_name", last_lat, fit=score)
+        bag.put("first_name", first_lat, fit=score)
     elif mrz_full and mrz is not None:
         bag.put("last_name", mrz.last_name, check=mrz.checks.get("composite"),
                 source=FieldSource.MRZ)
@@ -309,4 +323,4 @@ def parse_passport_intl(text: DocumentText) -> ParsedDocument:
     _names(text, bag, mrz, findings)
     if bag.get("number") is None and not any(f.field == "number" for f in findings):
         findings.append(Finding(code=ReasonCode.NUMBER_NOT_FOUND, field="number"))
-    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings)
+    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings, mrz=mrz)

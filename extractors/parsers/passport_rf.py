@@ -24,7 +24,7 @@ from extractors.parsers.common import (
 from extractors.text import DocumentText
 from sverka.models import FieldSource, Finding
 from sverka.reasons import ReasonCode
-from validators.names import clean_name, name_similarity
+from validators.names import clean_name, is_cyrillic, is_patronymic, name_similarity
 
 KEY_FIELDS = ("series", "number", "last_name", "first_name")
 LABELS = {
@@ -40,6 +40,7 @@ SERIES_YEAR_TOLERANCE = 5  # blanks are issued within a few years of printing
 # Below this an MRZ name is another name, not an OCR slip (one wrong letter in a
 # seven-letter surname scores ~0.86, «ПЕТРОВА» against «ИВАНОВА» ~0.57).
 _NAME_MATCH = 0.75
+_TURKIC_PARTICLES = frozenset({"ОГЛЫ", "КЫЗЫ", "УГЛИ", "УЛЫ", "ГЫЗЫ"})
 
 
 def _label(text: DocumentText, field: str) -> tuple[str | None, float]:
@@ -56,6 +57,49 @@ def _series_number(runs: list[DigitRun]) -> tuple[DigitRun | None, DigitRun | No
     odd = [r for r in runs if 8 <= len(r.digits) <= 12 and len(r.digits) != 10
            and r.sizes[0] in (2, 4) and not r.split]
     return (fitting[0] if fitting else None), (odd[0] if odd else None)
+
+
+def _patronymic_below(text: DocumentText, lines: dict[str, int]) -> tuple[str, int] | None:
+    """The patronymic when its label was misread («Отчелю», «Отчет —»): on the photo page
+    it is on the line under the given name (or two under the surname), and its ending
+    tells it from other words. (name, line index) or None."""
+    if "first_name" in lines:
+        start = lines["first_name"] + 1
+        span = range(start, start + 2)
+    elif "last_name" in lines:
+        span = range(lines["last_name"] + 2, lines["last_name"] + 3)
+    else:
+        return None
+    for index in span:
+        if index >= len(text.lines):
+            break
+        words = text.lines[index].replace("—", " ").replace("-", " ").split()
+        for word in words[:2]:
+            name = one_name(word) if is_patronymic(word) else None
+            if name:
+                return name, index
+    return None
+
+
+def _one_word_patronymic(name: str) -> str:
+    """«ДМИТРИ ЕВНА» → «ДМИТРИЕВНА»: OCR splits a widely spaced word; a Russian
+    patronymic is one word (a Turkic one ends in its own particle, «ОГЛЫ», and stays)."""
+    words = name.split()
+    joined = "".join(words)
+    if len(words) > 1 and words[-1] not in _TURKIC_PARTICLES and is_patronymic(joined):
+        return joined
+    return name
+
+
+def _name_between(text: DocumentText, lines: dict[str, int]) -> str | None:
+    """The given name when its short label «Имя» was misread («ne», «Vs»): the one line
+    between the surname and the patronymic, its words in capitals after the label."""
+    last, middle = lines.get("last_name"), lines.get("middle_name")
+    if last is None or middle is None or middle - last != 2:
+        return None
+    words = [w for w in text.lines[last + 1].split()
+             if len(w) > 1 and w.isupper() and is_cyrillic(w)]
+    return one_name(words[-1]) if words else None
 
 
 def _issuer(text: DocumentText) -> str | None:
@@ -79,9 +123,24 @@ def _printed(text: DocumentText, bag: FieldBag) -> DigitRun | None:
         fit = 0.9 if found.repaired or found.split else 1.0
         bag.put("series", found.digits[:4], fit=fit)
         bag.put("number", found.digits[4:], fit=fit)
+    lines: dict[str, int] = {}
     for field in ("last_name", "first_name", "middle_name"):
-        value, score = _label(text, field)
-        bag.put(field, one_name(value), fit=score)
+        others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
+        hit = find_label(text.lines, LABELS[field], stop=others)
+        name = one_name(hit.value) if hit else None
+        if field == "middle_name" and name:
+            name = _one_word_patronymic(name)
+        if hit and name:
+            lines[field] = hit.line_index
+        # The passport prints names in Cyrillic: a Latin reading is a misread script, too
+        # shaky to reject on (a person looks).
+        fit = (hit.score if hit else 0.0) * (1.0 if not name or is_cyrillic(name) else 0.5)
+        bag.put(field, name, fit=fit)
+    if bag.get("middle_name") is None and (below := _patronymic_below(text, lines)):
+        bag.put("middle_name", below[0], fit=0.85)
+        lines["middle_name"] = below[1]
+    if bag.get("first_name") is None:
+        bag.put("first_name", _name_between(text, lines), fit=0.85)
     for field in ("issue_date", "birth_date"):
         value, score = _label(text, field)
         bag.put(field, parse_date(value), fit=score)
@@ -194,4 +253,4 @@ def parse_passport_rf(text: DocumentText) -> ParsedDocument:
         if bag.get("number") is None:
             findings.append(Finding(code=ReasonCode.NUMBER_NOT_FOUND, field="number"))
     _sanity(bag, findings)
-    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings)
+    return ParsedDocument(extracted=bag.build(KEY_FIELDS), findings=findings, mrz=mrz)

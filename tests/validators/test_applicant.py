@@ -45,6 +45,11 @@ def test_maiden_name_needs_a_declared_change_with_a_reason() -> None:
         [R.APPLICANT_NAME_MISMATCH]
 
 
+def test_a_patronymic_the_reading_missed_is_compared_as_absent() -> None:
+    assert _codes(_fields(middle_name=None)) == []
+    assert _codes(_fields(middle_name=None, first_name="ОЛЬГА")) == [R.APPLICANT_NAME_MISMATCH]
+
+
 def test_confident_disagreements_reject_and_shaky_ones_go_to_review() -> None:
     other = {"last_name": "ПЕТРОВА", "first_name": "ОЛЬГА", "middle_name": "ИВАНОВНА"}
     assert _codes(_fields(**other)) == [R.APPLICANT_NAME_MISMATCH]

@@ -85,6 +85,14 @@ def test_name_parts_are_scored_after_normalisation(registry: RegistryStore) -> N
     assert result.registry_match.score == scores["name"]
 
 
+def test_a_patronymic_the_reading_missed_is_not_another_person(registry: RegistryStore) -> None:
+    result = _match(registry, _diploma("0012345", middle_name=None))
+    assert result.findings == [] and result.registry_match.fields["name"] == 1.0
+    # ... but a different surname on the same number still is.
+    other = _match(registry, _diploma("0012345", last_name="ПЕТРОВА", middle_name=None))
+    assert _codes(other) == [R.REGISTRY_NAME_MISMATCH]
+
+
 def test_one_misread_digit_goes_to_review_never_approved(registry: RegistryStore) -> None:
     result = _match(registry, _diploma("0012385"))
     assert _codes(result) == [R.LOW_CONFIDENCE]

@@ -96,6 +96,45 @@ def test_ocr_without_mrz_keeps_ocr_confidence() -> None:
     assert result.extracted.confidence <= 0.8
 
 
+def test_patronymic_under_a_misread_label() -> None:
+    # Tesseract reads «Отчество» in a condensed font as «Отчелю» or «Отчет —».
+    for misread in ("Отчелю СЕРГЕЕВНА", "Отчет — СЕРГЕЕВНА"):
+        raw = CLEAN.replace("Отчество СЕРГЕЕВНА", misread)
+        raw = "\n".join(raw.splitlines()[:-2])  # no MRZ to fall back on
+        result = parse(DocType.PASSPORT_RF, _text(raw, FieldSource.OCR, 0.9))
+        assert result.extracted.middle_name == "СЕРГЕЕВНА", misread
+    # Both short labels misread: the patronymic two lines under the surname.
+    raw = CLEAN.replace("Имя МАРИЯ", "Ия МАРИЯ").replace("Отчество СЕРГЕЕВНА",
+                                                         "отекю СЕРГЕЕВНА")
+    result = parse(DocType.PASSPORT_RF, _text("\n".join(raw.splitlines()[:-2]),
+                                              FieldSource.OCR, 0.9))
+    assert (result.extracted.first_name, result.extracted.middle_name) == ("МАРИЯ", "СЕРГЕЕВНА")
+    # A widely spaced patronymic split by OCR is one word again; a Turkic one keeps its
+    # particle.
+    for split, whole in (("СЕРГЕ ЕВНА", "СЕРГЕЕВНА"), ("СЕР ГЕЕВНА", "СЕРГЕЕВНА"),
+                         ("ГУСЕЙН ОГЛЫ", "ГУСЕЙН ОГЛЫ")):
+        raw = "\n".join(CLEAN.replace("СЕРГЕЕВНА", split).splitlines()[:-2])
+        assert parse(DocType.PASSPORT_RF, _text(raw)).extracted.middle_name == whole
+    # Not any word below the given name: the place of birth is no patronymic.
+    raw = "\n".join(CLEAN.replace("Отчество СЕРГЕЕВНА", "").splitlines()[:-2])
+    assert parse(DocType.PASSPORT_RF, _text(raw, FieldSource.OCR, 0.9)
+                 ).extracted.middle_name is None
+
+
+def test_given_name_under_a_misread_label() -> None:
+    for misread in ("ne МАРИЯ", "Vs МАРИЯ"):
+        raw = "\n".join(CLEAN.replace("Имя МАРИЯ", misread).splitlines()[:-2])
+        result = parse(DocType.PASSPORT_RF, _text(raw, FieldSource.OCR, 0.9))
+        assert result.extracted.first_name == "МАРИЯ", misread
+
+
+def test_a_surname_read_in_latin_is_too_shaky_to_reject_on() -> None:
+    raw = "\n".join(CLEAN.replace("Фамилия ИВАНОВА", "Фамилия NOrMHOB").splitlines()[:-2])
+    result = parse(DocType.PASSPORT_RF, _text(raw, FieldSource.OCR, 0.9))
+    assert result.extracted.field_confidence["last_name"] < 0.5
+    assert result.extracted.field_confidence["first_name"] >= 0.9
+
+
 def test_design_example() -> None:
     """DESIGN.md §3's MRZ with matching printed fields.
 
