@@ -13,6 +13,7 @@ from extractors.mrz import MrzKind, MrzResult, parse_mrz
 from extractors.parsers.common import (
     DigitRun,
     FieldBag,
+    LabelHit,
     ParsedDocument,
     digit_runs,
     find_label,
@@ -43,9 +44,13 @@ _NAME_MATCH = 0.75
 _TURKIC_PARTICLES = frozenset({"ОГЛЫ", "КЫЗЫ", "УГЛИ", "УЛЫ", "ГЫЗЫ"})
 
 
-def _label(text: DocumentText, field: str) -> tuple[str | None, float]:
+def _hit(text: DocumentText, field: str) -> LabelHit | None:
     others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
-    hit = find_label(text.lines, LABELS[field], stop=others)
+    return find_label(text.lines, LABELS[field], stop=others)
+
+
+def _label(text: DocumentText, field: str) -> tuple[str | None, float]:
+    hit = _hit(text, field)
     return (hit.value, hit.score) if hit else (None, 0.0)
 
 
@@ -125,8 +130,7 @@ def _printed(text: DocumentText, bag: FieldBag) -> DigitRun | None:
         bag.put("number", found.digits[4:], fit=fit)
     lines: dict[str, int] = {}
     for field in ("last_name", "first_name", "middle_name"):
-        others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
-        hit = find_label(text.lines, LABELS[field], stop=others)
+        hit = _hit(text, field)
         name = one_name(hit.value) if hit else None
         if field == "middle_name" and name:
             name = _one_word_patronymic(name)
