@@ -57,12 +57,12 @@ def mrz_readings(inbox: Path, docs: list[dict[str, Any]]) -> dict[tuple[str, str
     holding and the document's own number in it? Read here as the pipeline reads it
     (pages, preparation, OCR, the type's parser with its repairs); the verdict says only
     which source each field came from."""
+    from contracts.config import DEFAULT_SETTINGS
+    from contracts.models import DocType, FileFormat
     from extractors.ocr import Tesseract, read_pages
     from extractors.pages import load_pages
     from extractors.parsers import parse
     from extractors.preprocess import prepare_pages
-    from sverka.config import DEFAULT_SETTINGS
-    from sverka.models import DocType, FileFormat
 
     formats = {".pdf": FileFormat.PDF, ".jpg": FileFormat.JPEG, ".jpeg": FileFormat.JPEG,
                ".png": FileFormat.PNG}

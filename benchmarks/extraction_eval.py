@@ -12,7 +12,7 @@ fields, applicant and registry checks, against a registry holding its record) in
 ``workers`` processes, and compares what it read with the truth:
 
 - series and number after removing spaces and dashes; names after normalisation
-  (``validators.names``: upper case, Ё→Е, look-alikes, hyphens, the nominative case);
+  (``primitives.names``: upper case, Ё→Е, look-alikes, hyphens, the nominative case);
   birth and issue dates as dates;
 - for each field: exact, wrong (read, but not the truth) or missing (not read), per
   document type and capture kind;
@@ -41,6 +41,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, ExtractedFields, Manifest
 from extractors.ocr import Tesseract
 from fixtures.evaluation_set import (
     CHECK_DATE,
@@ -50,10 +52,8 @@ from fixtures.evaluation_set import (
     evaluation_document,
 )
 from fixtures.quality_set import MemoryRegistry
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, ExtractedFields, Manifest
+from primitives.names import is_cyrillic, normalize_name, to_nominative, transliterate_icao
 from sverka.pipeline import VerifyContext, verify_document
-from validators.names import is_cyrillic, normalize_name, to_nominative, transliterate_icao
 
 EXACT, WRONG, MISSING = "exact", "wrong", "missing"
 SERIES_NUMBER_TARGET = 0.98

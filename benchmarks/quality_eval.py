@@ -27,6 +27,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict
+from contracts.reasons import ReasonCode, Severity
 from extractors.ocr import Tesseract
 from fixtures.quality_set import (
     CHECK_DATE,
@@ -35,10 +38,7 @@ from fixtures.quality_set import (
     legible_set,
     manifest_for,
 )
-from sverka.config import Settings
-from sverka.models import DocumentVerdict
 from sverka.pipeline import VerifyContext, verify_document
-from sverka.reasons import ReasonCode, Severity
 
 QUALITY_CODES = frozenset({ReasonCode.RESOLUTION_TOO_LOW, ReasonCode.IMAGE_BLURRED,
                            ReasonCode.IMAGE_GLARE, ReasonCode.IMAGE_TOO_DARK,

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from fixtures.namedata import FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES
-from validators.checksums import snils_checksum
+from primitives.checksums import snils_checksum
 
 HEADER = ("record_id", "snils", "last_name", "first_name", "middle_name", "birth_date",
           "doc_type", "series", "number", "issue_date", "valid_until", "issuer", "specialty",
@@ -120,7 +120,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> dict[str, Any]:
 
 
 def validate(path: Path) -> dict[str, Any]:
-    from sverka.config import Settings
+    from contracts.config import Settings
     from validators.registry_expectations import validate_export
 
     started = time.perf_counter()
@@ -173,10 +173,11 @@ def _timed(call: Any, items: list[Any]) -> tuple[dict[str, Any], list[Any]]:
 
 
 def lookups(workdir: Path, database_url: str, count: int) -> dict[str, Any]:
+    from contracts.config import Settings
+    from contracts.models import Applicant, DocType, ExtractedFields
+    from primitives.numbers import normalize_number
     from storage.database import make_engine
-    from storage.registry import RegistryStore, normalize_number
-    from sverka.config import Settings
-    from sverka.models import Applicant, DocType, ExtractedFields
+    from storage.registry import RegistryStore
     from validators.registry_match import match_registry
 
     rng = random.Random(11)

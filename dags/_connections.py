@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from airflow.sdk import Connection
 
+from contracts.config import Settings
 from storage.objectstore import (
     ObjectStore,
     credentials_from_connection,
     open_object_store,
     s3_url_from_connection,
 )
-from sverka.config import Settings
 
 
 def verdict_store(settings: Settings | None = None) -> ObjectStore | None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from contracts.config import Settings
 from sverka import review
-from sverka.config import Settings
 
 REVIEW_QUEUE = Asset("sverka-review-queue", uri="sverka://review-queue")
 

@@ -24,8 +24,8 @@ from airflow.sdk import CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.observability import stats
 
+from contracts.config import Settings
 from sverka import monitoring
-from sverka.config import Settings
 
 
 @dag(

@@ -31,9 +31,9 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, t
 from airflow.sdk.observability import stats
 
 from _connections import verdict_store
+from contracts.config import Settings
 from sverka import daily_report as reports
 from sverka import monitoring
-from sverka.config import Settings
 
 
 @dag(

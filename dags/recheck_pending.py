@@ -29,8 +29,8 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
+from contracts.config import Settings
 from sverka import monitoring, recheck
-from sverka.config import Settings
 
 REGISTRY_SNAPSHOT = Asset("sverka-registry-snapshot", uri="sverka://registry/snapshot")
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")

@@ -47,8 +47,8 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowSkipException
 
 from _connections import verdict_store
+from contracts.config import Settings
 from sverka import review
-from sverka.config import Settings
 
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
 REVIEW_QUEUE = Asset("sverka-review-queue", uri="sverka://review-queue")

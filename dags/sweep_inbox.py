@@ -28,8 +28,8 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from contracts.config import Settings
 from sverka import monitoring, sweep
-from sverka.config import Settings
 
 
 @dag(

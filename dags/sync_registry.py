@@ -34,9 +34,9 @@ from datetime import timedelta
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from storage.errors import RegistrySnapshotInvalid
+from contracts.config import Settings
+from contracts.errors import RegistrySnapshotInvalid
 from sverka import monitoring, registry_sync
-from sverka.config import Settings
 
 REGISTRY_SNAPSHOT = Asset("sverka-registry-snapshot", uri="sverka://registry/snapshot")
 

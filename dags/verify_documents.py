@@ -54,8 +54,8 @@ from airflow.sdk import (
 from airflow.sdk.observability import stats
 
 from _connections import verdict_store
+from contracts.config import Settings
 from sverka import batches, monitoring
-from sverka.config import Settings
 
 VERDICTS = Asset("sverka-verdicts", uri="sverka://verdicts")
 # Airflow pool capping concurrent OCR batches (slots = worker cores; docs/operations.md).

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from contracts.models import DocType
 from extractors.mrz import MrzKind, parse_mrz
 from extractors.parsers.common import canon
 from extractors.text import DocumentText
-from sverka.models import DocType
 
 MIN_SCORE = 0.75
 _IN_TEXT_PENALTY = 0.8  # a phrase inside a much longer line

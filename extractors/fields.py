@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from contracts.config import Settings
+from contracts.models import DocType, FieldsResult, Finding
+from contracts.reasons import ReasonCode
 from extractors.classify import classify
 from extractors.parsers import parse
 from extractors.text import DocumentText
-from sverka.config import Settings
-from sverka.models import DocType, FieldsResult, Finding
-from sverka.reasons import ReasonCode
 
 # On a page read with low confidence (Settings.legible_min_confidence) a field that is
 # missing, out of format or failing its check digits was more likely misread than wrong

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.text import clean_mrz_line
-from validators.checksums import mrz_check_digit, mrz_check_ok
+from primitives.checksums import mrz_check_digit, mrz_check_ok
 
 LINE_LEN = 44
 

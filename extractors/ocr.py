@@ -6,7 +6,7 @@ loaded once per worker process, and an image goes to it as raw pixels. Spawning 
 model load, a PNG written and read back; docs/extraction.md has the profile).
 
 A runaway call must not take the worker down, so ``read_document_text`` reads a
-document in a forked child (``extractors.sandbox``) with an address-space cap and a
+document in a forked child (``primitives.sandbox``) with an address-space cap and a
 wall-clock and CPU deadline; the models, loaded before the fork, are shared with it.
 Each recognition call also carries its own time limit.
 
@@ -29,19 +29,19 @@ import numpy as np
 from rapidfuzz import fuzz
 from tesserocr import PSM, RIL, PyTessBaseAPI, iterate_level
 
-from extractors.pages import Page
+from contracts.config import DEFAULT_SETTINGS, Settings
+from contracts.errors import OcrError, OcrFailed, OcrTimeout, OcrUnavailable
+from contracts.models import FieldSource
+from contracts.pages import Page
 from extractors.preprocess import deskew, flatten_illumination, red_canvas, red_layer, rotate
-from extractors.sandbox import (
+from extractors.text import DocumentText, find_mrz_lines
+from primitives.sandbox import (
     DecoderFailed,
     DecoderOutOfMemory,
     DecoderTimeout,
     Limits,
     run_limited,
 )
-from extractors.text import DocumentText, find_mrz_lines
-from sverka.config import DEFAULT_SETTINGS, Settings
-from sverka.errors import OcrError, OcrFailed, OcrTimeout, OcrUnavailable
-from sverka.models import FieldSource
 
 # OpenCV's worker threads do not survive the fork into the OCR child: its first parallel
 # OpenCV call there would wait forever for them (seen as OCR stuck until its deadline).

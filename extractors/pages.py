@@ -9,7 +9,6 @@ images are decoded as they are, with EXIF orientation applied.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -17,30 +16,13 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
-from extractors.sandbox import Limits, run_limited
-from sverka.config import Settings
-from sverka.models import FileFormat
+from contracts.config import Settings
+from contracts.models import FileFormat
+from contracts.pages import Page, PageSet
+from primitives.sandbox import Limits, run_limited
 
 # A scan rendered beyond this many pixels on its long side costs OCR time for no gain.
 _MAX_RENDER_SIDE = 3000
-
-
-@dataclass
-class Page:
-    index: int
-    image: np.ndarray | None = None  # BGR uint8, absent for text-layer pages
-    dpi: float | None = None  # effective resolution of the capture, when known
-    text_lines: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PageSet:
-    pages: list[Page]
-    has_text_layer: bool
-
-    @property
-    def text_lines(self) -> list[str]:
-        return [line for page in self.pages for line in page.text_lines]
 
 
 def load_pages(data: bytes, file_format: FileFormat, settings: Settings) -> PageSet:

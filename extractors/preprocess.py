@@ -23,13 +23,12 @@ All detection works on small copies (a few hundred pixels), so it costs millisec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import cv2
 import numpy as np
 
-from extractors.pages import Page
-from sverka.config import Settings
+from contracts.config import Settings
+from contracts.pages import Outline, Page, Preparation, PreparedPages
+from primitives.imaging import grey_percentile, paper_map
 
 _PROFILE_WIDTH = 800
 _MAX_GLYPH_SHARE = 0.04  # of the long side: bigger blobs are not letters
@@ -40,44 +39,12 @@ _MIN_CORRECTION = 0.3
 _OUTLINE_SIDE = 600  # long side of the copy the document outline is found on
 _SIDES = ("top", "right", "bottom", "left")
 _CROP_MARGIN = 0.01  # of the document's size, kept around it when cropping
-_PAPER_WIDTH = 500  # the paper-level map is built on a copy this wide
-_PAPER_KERNEL = 15  # px on that copy: wider than any stroke, so the closing erases print
 # Flatten the light only when the paper varies this much (a clean scan is left as it is).
 _UNEVEN = 0.15
 # Red ink: red channel above green and blue by this share of itself and this many levels.
 _RED_SHARE, _RED_MIN_EXCESS, _RED_MIN_PIXELS = 0.35, 25, 200
 _RED_LINE_GAP = 1.3  # character heights bridged between digit groups of one number
 _RED_FIND_SIDE = 1000  # long side of the copy the red lines are found on
-
-
-# ------------------------------------------------------------------ results
-
-
-@dataclass(frozen=True)
-class Outline:
-    """Where the document lies in the capture, in full-resolution pixel coordinates."""
-
-    quad: tuple[tuple[float, float], ...] | None = None  # TL, TR, BR, BL; None: not found
-    # Sides of the image the document runs into while the opposite side shows background.
-    cut_sides: tuple[str, ...] = ()
-    fill: float = 0.0  # share of the image the document covers
-
-
-@dataclass(frozen=True)
-class Preparation:
-    """What preprocessing did to one page, for the quality gate and for operators."""
-
-    page_index: int
-    outline: Outline = field(default_factory=Outline)
-    quarter_turns: int = 0  # counter-clockwise 90° turns applied
-    cropped: bool = False  # cut to the document's outline: the whole page is the document
-    warped: bool = False  # and, photographed at an angle, warped flat
-
-
-@dataclass(frozen=True)
-class PreparedPages:
-    pages: list[Page]
-    preparations: list[Preparation]
 
 
 def prepare_pages(pages: list[Page], settings: Settings) -> PreparedPages:
@@ -340,24 +307,6 @@ def rotate(image: np.ndarray, angle: float, border: int | None = None) -> np.nda
 
 
 # ------------------------------------------------------------------ light
-
-
-def paper_map(gray: np.ndarray, full_size: bool = True) -> np.ndarray:
-    """The paper's grey level at every pixel, print removed (shadows and glare stay); at
-    the page's size, or on the ``_PAPER_WIDTH`` copy it is built on."""
-    scale = _PAPER_WIDTH / gray.shape[1]
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_PAPER_KERNEL, _PAPER_KERNEL))
-    closed = cv2.medianBlur(cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel), 5)
-    if not full_size:
-        return closed
-    return cv2.resize(closed, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def grey_percentile(gray: np.ndarray, percent: float) -> float:
-    """A percentile of an 8-bit image from its histogram (far cheaper than sorting)."""
-    counts = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())
-    return float(np.searchsorted(counts, counts[-1] * percent / 100))
 
 
 def flatten_illumination(gray: np.ndarray) -> np.ndarray:

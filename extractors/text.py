@@ -10,7 +10,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sverka.models import FieldSource
+from contracts.models import FieldSource
 
 MRZ_MIN_LEN = 30
 MRZ_MAX_LEN = 44

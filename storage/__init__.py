@@ -9,8 +9,7 @@ No Airflow here: the DAGs and the ``sverka`` command call these same functions.
 - ``Publisher``: verdicts to the database and the object store; the portal's read path.
 """
 
-from storage.database import make_engine, migrate
-from storage.errors import (
+from contracts.errors import (
     DatabaseUnavailable,
     InvalidObjectKey,
     ObjectNotFound,
@@ -19,6 +18,7 @@ from storage.errors import (
     RegistryUnavailable,
     StorageError,
 )
+from storage.database import make_engine, migrate
 from storage.inbox import file_exists, list_submissions, read_file, read_manifest_bytes
 from storage.objectstore import LocalObjectStore, ObjectStore, S3ObjectStore, open_object_store
 from storage.publish import Publisher, PublishOutcome, applicant_key

@@ -25,11 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 
+from contracts.errors import StorageError
+from contracts.privacy import mask_text
 from storage.database import transaction
-from storage.errors import StorageError
 from storage.objectstore import ObjectStore
 from storage.tables import AuditEntry
-from sverka.privacy import mask_text
 
 SPOOL_PREFIX = "audit-pending/"
 # Not ".json": the CLI's verdict folder is read as <submission>/<document>.json.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from storage.errors import InvalidObjectKey, ObjectNotFound
+from contracts.errors import InvalidObjectKey, ObjectNotFound
 from storage.objectstore import ObjectStore
 
 MANIFEST = "manifest.json"

@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage.errors import InvalidObjectKey, ObjectNotFound, ObjectStoreUnavailable
+from contracts.errors import InvalidObjectKey, ObjectNotFound, ObjectStoreUnavailable
 
 _TMP_PREFIX = ".sverka-tmp-"
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})

@@ -26,21 +26,21 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.sql.schema import Table
 
+from contracts.errors import DatabaseUnavailable, InvalidObjectKey, StorageError
+from contracts.models import Applicant, DocumentVerdict, SubmissionVerdict, VerdictStatus
+from contracts.privacy import mask_text, masked_verdict
+from contracts.reasons import ReasonCode
+from primitives.numbers import normalize_snils
 from storage.audit import AuditEvent, AuditTrail, new_attempt_id
 from storage.audit import dialect_insert as _insert
 from storage.database import transaction
-from storage.errors import DatabaseUnavailable, InvalidObjectKey, StorageError
 from storage.objectstore import ObjectStore
-from storage.registry import normalize_snils
 from storage.tables import (
     ReviewItem,
     Submission,
     Verdict,
     VerdictHistory,
 )
-from sverka.models import Applicant, DocumentVerdict, SubmissionVerdict, VerdictStatus
-from sverka.privacy import mask_text, masked_verdict
-from sverka.reasons import ReasonCode
 
 Status = Literal["created", "changed", "unchanged"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

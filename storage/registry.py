@@ -18,16 +18,14 @@ index seeks in one statement, no extra table, nothing to build at load time.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -44,66 +42,29 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from storage.database import UNAVAILABLE_ERRORS, transaction
-from storage.errors import (
+from contracts.errors import (
     DatabaseUnavailable,
     RegistrySnapshotInvalid,
     RegistryUnavailable,
     StorageError,
 )
+from contracts.models import DocType, RegistryRecord
+from primitives.numbers import normalize_number, normalize_snils, one_substitution_variants
+from storage.database import UNAVAILABLE_ERRORS, transaction
+from storage.registry_csv import open_text, parse_rows, sha256_of
 from storage.tables import RegistryRecordRow, RegistrySnapshot, RegistryValidation
-from sverka.models import DocType, RegistryRecord
 
-CSV_HEADER = (
-    "record_id", "snils", "last_name", "first_name", "middle_name", "birth_date", "doc_type",
-    "series", "number", "issue_date", "valid_until", "issuer", "specialty", "status",
-)
-STATUSES = frozenset({"active", "revoked"})
-DOC_TYPES = frozenset(t.value for t in DocType)
 # Column order of the parsed row tuples and of the bulk insert.
 ROW_COLUMNS = (
     "snapshot_id", "record_id", "snils_norm", "last_name", "first_name", "middle_name",
     "birth_date", "doc_type", "series_norm", "number_norm", "issue_date", "valid_until",
     "issuer", "specialty", "status",
 )
-# Spaces (including no-break and thin spaces) and every kind of dash or hyphen.
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
-_NON_DIGITS = re.compile(r"\D+")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STALE_LOAD = timedelta(days=1)
 _LOAD_CACHE_KIB = 131_072  # SQLite page cache while loading: index pages stay in memory
-_DIGITS = "0123456789"
-_LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 _MAX_NEAR_LENGTH = 20  # contract numbers have at most 15 characters
 
 log = logging.getLogger(__name__)
-
-
-def normalize_number(value: str | None) -> str:
-    """``45 08`` -> ``4508``, ``всг-123`` -> ``ВСГ123``: no separators, upper case."""
-    return _SEPARATORS.sub("", value or "").upper()
-
-
-def normalize_snils(value: str | None) -> str | None:
-    """The 11 digits of a SNILS, or None when the value does not have exactly 11."""
-    digits = _NON_DIGITS.sub("", value or "")
-    return digits if len(digits) == 11 else None
-
-
-def one_substitution_variants(number: str, doc_type: DocType | str) -> list[str]:
-    """Every string that differs from ``number`` in exactly one character.
-
-    The alphabet is what such numbers are made of: digits, plus Latin letters for ICAO
-    passports or when the number has one, plus Cyrillic when it has one.
-    """
-    alphabet = _DIGITS
-    if DocType(doc_type) is DocType.PASSPORT_INTL or any(c in _LATIN for c in number):
-        alphabet += _LATIN
-    if any(c in _CYRILLIC for c in number):
-        alphabet += _CYRILLIC
-    return [number[:i] + c + number[i + 1:]
-            for i, old in enumerate(number) for c in alphabet if c != old]
 
 
 @dataclass(frozen=True)
@@ -155,7 +116,7 @@ class RegistryStore:
 
         ``validation_id`` (a :meth:`record_validation` row) is linked to the snapshot.
         """
-        digest = _sha256(source_data)
+        digest = sha256_of(source_data)
         current = self.current_snapshot()
         if current is not None and current.sha256 == digest:
             self._link_validation(validation_id, current.id)
@@ -163,8 +124,8 @@ class RegistryStore:
         with _registry_errors():
             snapshot_id = self._create_snapshot(source, digest)
             try:
-                with _open_text(source_data) as stream:
-                    row_count = self._insert_rows(snapshot_id, _parse_rows(stream))
+                with open_text(source_data) as stream:
+                    row_count = self._insert_rows(snapshot_id, parse_rows(stream))
                 self._analyze()
                 info = self._swap_in(snapshot_id, row_count, validation_id)
             except BaseException:
@@ -444,87 +405,6 @@ def _copy_rows(conn: Connection, columns: str, rows: list[tuple[Any, ...]]) -> N
         cursor.close()
 
 
-# ---------------------------------------------------------------- CSV parsing
-
-
-def _sha256(data: Path | bytes) -> str:
-    if isinstance(data, bytes):
-        return hashlib.sha256(data).hexdigest()
-    digest = hashlib.sha256()
-    try:
-        with data.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        raise RegistrySnapshotInvalid(f"cannot read registry file: {exc.strerror}") from exc
-    return digest.hexdigest()
-
-
-def _open_text(data: Path | bytes) -> io.TextIOWrapper:
-    # utf-8-sig: spreadsheet exports often start with a byte order mark.
-    try:
-        raw: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes) else data.open("rb")
-    except OSError as exc:
-        raise RegistrySnapshotInvalid(f"cannot read registry file: {exc.strerror}") from exc
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-
-def _parse_rows(stream: IO[str]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """(line number, row tuple without snapshot_id) for every record of the CSV."""
-    reader = csv.reader(stream, strict=True)
-    try:
-        header = next(reader, None)
-        if header is None or tuple(header) != CSV_HEADER:
-            raise RegistrySnapshotInvalid(
-                f"registry CSV header must be exactly: {','.join(CSV_HEADER)}"
-            )
-        for values in reader:
-            if not "".join(values).strip():
-                continue  # a trailing blank line is not a record
-            yield reader.line_num, _parse_row(values, reader.line_num)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise RegistrySnapshotInvalid(f"registry CSV unreadable near line {reader.line_num}: "
-                                      f"{type(exc).__name__}") from exc
-
-
-def _parse_row(values: Sequence[str], line: int) -> tuple[Any, ...]:
-    # Messages name the line and column, never the value: it may be a number or a SNILS.
-    if len(values) != len(CSV_HEADER):
-        raise RegistrySnapshotInvalid(
-            f"line {line}: {len(values)} columns, expected {len(CSV_HEADER)}"
-        )
-    (record_id, snils, last, first, middle, birth, doc_type, series, number, issued,
-     valid_until, issuer, specialty, status) = [v.strip() for v in values]
-    for column, value in (("record_id", record_id), ("last_name", last),
-                          ("first_name", first), ("number", number)):
-        if not value:
-            raise RegistrySnapshotInvalid(f"line {line}: {column} is empty")
-    if doc_type not in DOC_TYPES:
-        raise RegistrySnapshotInvalid(f"line {line}: unknown doc_type")
-    if status not in STATUSES:
-        raise RegistrySnapshotInvalid(f"line {line}: status must be active or revoked")
-    snils_norm = normalize_snils(snils)
-    if snils and snils_norm is None:
-        raise RegistrySnapshotInvalid(f"line {line}: snils must have 11 digits")
-    return (record_id, snils_norm, last, first, middle, _date(birth, "birth_date", line),
-            doc_type, normalize_number(series), normalize_number(number),
-            _date(issued, "issue_date", line), _date(valid_until, "valid_until", line),
-            issuer or None, specialty or None, status)
-
-
-def _date(value: str, column: str, line: int) -> str | None:
-    """The value itself once it is a real ``YYYY-MM-DD`` date (stored as that text)."""
-    if not value:
-        return None
-    try:
-        if _ISO_DATE.fullmatch(value):
-            date.fromisoformat(value)
-            return value
-    except ValueError:
-        pass
-    raise RegistrySnapshotInvalid(f"line {line}: {column} is not YYYY-MM-DD")
-
-
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for row in rows:
@@ -558,5 +438,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["CSV_HEADER", "RegistryStore", "SnapshotInfo", "normalize_number", "normalize_snils",
-           "one_substitution_variants"]
+__all__ = ["RegistryStore", "SnapshotInfo"]

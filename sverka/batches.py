@@ -14,12 +14,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.errors import ObjectNotFound
+from contracts.config import DEFAULT_SETTINGS, Settings
+from contracts.errors import ObjectNotFound
 from storage.inbox import list_submissions, read_manifest_limited
 from storage.objectstore import ObjectStore, open_object_store
 from storage.publish import Publisher
 from sverka import monitoring
-from sverka.config import DEFAULT_SETTINGS, Settings
 from sverka.pipeline import verify_submission
 from sverka.runner import open_services, publish_result
 

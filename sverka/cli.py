@@ -19,15 +19,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from storage.errors import RegistrySnapshotInvalid, StorageError
+from contracts.config import Settings
+from contracts.errors import RegistrySnapshotInvalid, StorageError, UsageError
+from contracts.models import SubmissionResult
+from contracts.privacy import MaskingFilter
 from storage.inbox import list_submissions
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from sverka import __version__
-from sverka.config import Settings
-from sverka.errors import UsageError
-from sverka.models import SubmissionResult
-from sverka.privacy import MaskingFilter
 from sverka.report import load_verdict_folder, verdict_table
 from sverka.runner import open_services, run
 

@@ -28,13 +28,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, and_, func, or_, select
 
+from contracts.config import Settings
+from contracts.models import VerdictStatus
+from contracts.reasons import ReasonCode
 from storage.database import make_engine, migrate, transaction
 from storage.objectstore import ObjectStore, open_object_store
 from storage.tables import AuditEntry, RegistrySnapshot, ReviewItem, VerdictHistory
-from sverka.config import Settings
-from sverka.models import VerdictStatus
 from sverka.monitoring import METRIC_PREFIX, Metric, find_overdue
-from sverka.reasons import ReasonCode
 
 REPORT_PREFIX = "reports/daily"
 _VERDICT_COLOURS = {"approved": "#2e7d32", "rejected": "#c62828", "review": "#f9a825"}

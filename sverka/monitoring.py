@@ -18,13 +18,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, or_, select
 
+from contracts.config import Settings
+from contracts.errors import (
+    DatabaseUnavailable,
+    ObjectStoreUnavailable,
+    OcrError,
+    RegistryUnavailable,
+)
+from contracts.models import DocumentVerdict, VerdictStatus
+from contracts.privacy import mask_text
 from storage.database import make_engine, migrate, transaction
-from storage.errors import DatabaseUnavailable, ObjectStoreUnavailable, RegistryUnavailable
 from storage.tables import ReviewItem, Submission, VerdictHistory
-from sverka.config import Settings
-from sverka.errors import OcrError
-from sverka.models import DocumentVerdict, VerdictStatus
-from sverka.privacy import mask_text
 
 log = logging.getLogger("sverka.alerts")
 

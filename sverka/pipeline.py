@@ -20,19 +20,9 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from extractors.fields import read_fields
-from extractors.ocr import Tesseract, read_document_text, text_layer_document
-from extractors.pages import PageSet, load_pages
-from extractors.preprocess import prepare_pages
-from storage.errors import InvalidObjectKey, ObjectNotFound
-from storage.inbox import Limited, read_manifest_limited, read_upload
-from storage.objectstore import ObjectStore
-from storage.publish import applicant_key
-from storage.uploads import Claim, Upload
-from sverka import __version__
-from sverka.config import DEFAULT_SETTINGS, Settings
-from sverka.errors import OcrFailed
-from sverka.models import (
+from contracts.config import DEFAULT_SETTINGS, Settings
+from contracts.errors import InvalidObjectKey, ObjectNotFound, OcrFailed
+from contracts.models import (
     DocType,
     DocumentEntry,
     DocumentSummary,
@@ -47,7 +37,17 @@ from sverka.models import (
     SubmissionVerdict,
     VerdictStatus,
 )
-from sverka.reasons import ReasonCode, Severity
+from contracts.pages import PageSet
+from contracts.reasons import ReasonCode, Severity
+from extractors.fields import read_fields
+from extractors.ocr import Tesseract, read_document_text, text_layer_document
+from extractors.pages import load_pages
+from extractors.preprocess import prepare_pages
+from storage.inbox import Limited, read_manifest_limited, read_upload
+from storage.objectstore import ObjectStore
+from storage.publish import applicant_key
+from storage.uploads import Claim, Upload
+from sverka import __version__
 from validators.applicant import check_applicant
 from validators.consistency import ReadDocument, check_consistency
 from validators.intake import check_intake, manifest_problem, unsafe_file_name, upload_key

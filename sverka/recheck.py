@@ -25,13 +25,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from storage.database import make_engine, migrate
-from storage.objectstore import open_object_store
-from storage.pending import held_documents, submitted_at
-from storage.publish import Publisher
-from storage.registry import RegistryStore, SnapshotInfo
-from sverka.config import Settings
-from sverka.models import (
+from contracts.config import Settings
+from contracts.models import (
     Applicant,
     DocumentVerdict,
     Finding,
@@ -39,8 +34,13 @@ from sverka.models import (
     StageRecord,
     VerdictStatus,
 )
+from contracts.reasons import ReasonCode, Severity
+from storage.database import make_engine, migrate
+from storage.objectstore import open_object_store
+from storage.pending import held_documents, submitted_at
+from storage.publish import Publisher
+from storage.registry import RegistryStore, SnapshotInfo
 from sverka.pipeline import approvable, summarise
-from sverka.reasons import ReasonCode, Severity
 from validators.registry_match import RegistryLookup, hold_for_registry_lag, match_registry
 from validators.verdict import decide, dedupe, ordered
 

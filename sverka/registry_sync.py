@@ -20,11 +20,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.config import Settings
+from contracts.errors import RegistrySnapshotInvalid, StorageError
 from storage.database import make_engine, migrate
-from storage.errors import RegistrySnapshotInvalid, StorageError
 from storage.objectstore import LocalObjectStore, ObjectStore, open_object_store
 from storage.registry import RegistryStore, SnapshotInfo
-from sverka.config import Settings
 from validators.registry_expectations import ValidationReport, validate_export
 
 log = logging.getLogger("sverka.registry_sync")

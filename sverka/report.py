@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from sverka.models import DocumentVerdict, VerdictStatus
+from contracts.models import DocumentVerdict, VerdictStatus
 
 _STYLE = {VerdictStatus.APPROVED: "green", VerdictStatus.REJECTED: "red",
           VerdictStatus.REVIEW: "yellow"}

@@ -15,14 +15,14 @@ from functools import cache
 
 from sqlalchemy.engine import Engine
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, SubmissionResult
 from extractors.ocr import Tesseract
 from storage.database import make_engine, migrate
 from storage.objectstore import open_object_store
 from storage.publish import Publisher
 from storage.registry import RegistryStore
 from storage.uploads import UploadIndex
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, SubmissionResult
 from sverka.pipeline import VerifyContext, verify_submission
 
 log = logging.getLogger("sverka.runner")

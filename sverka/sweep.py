@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, select
 
+from contracts.config import Settings
 from storage.database import make_engine, migrate, transaction
 from storage.inbox import MANIFEST
 from storage.objectstore import ObjectStore, open_object_store
 from storage.tables import Submission
-from sverka.config import Settings
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
 

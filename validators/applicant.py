@@ -3,8 +3,8 @@ say what the applicant typed into the portal?"""
 
 from __future__ import annotations
 
-from sverka.config import Settings
-from sverka.models import (
+from contracts.config import Settings
+from contracts.models import (
     Applicant,
     DeclaredFields,
     DocType,
@@ -12,15 +12,15 @@ from sverka.models import (
     Finding,
     SurnameChange,
 )
-from sverka.reasons import ReasonCode
-from validators.checksums import normalize_snils
-from validators.misread import doubt_misreads
-from validators.names import (
+from contracts.reasons import ReasonCode
+from primitives.checksums import normalize_snils
+from primitives.names import (
     is_cyrillic,
     name_similarity,
     normalize_name,
     transliterate_icao,
 )
+from validators.misread import doubt_misreads
 
 
 def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Applicant,

@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sverka.config import Settings
-from sverka.models import Applicant, DocType, ExtractedFields, Finding
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.models import Applicant, DocType, ExtractedFields, Finding
+from contracts.reasons import ReasonCode
 from validators.misread import doubt_misreads
 
 _Add = Callable[["ReadDocument", str, str], None]

@@ -3,7 +3,7 @@
 Decides from the bytes, never from the extension: magic bytes first, then a real decode
 (image header dimensions before pixels; for PDFs, stream inflation and object nesting
 before pdfium opens them, page and image sizes before anything renders). The decode runs
-in a child process under time and memory limits (``extractors.sandbox``), so a hostile
+in a child process under time and memory limits (``primitives.sandbox``), so a hostile
 upload is refused, or sent to a person, before it can cost the worker memory or time.
 Every check, its limit and its code: docs/intake.md.
 """
@@ -22,10 +22,10 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 from pydantic_core import PydanticSerializationError
 
-from extractors.sandbox import DecoderError, Limits, run_limited
-from sverka.config import Settings
-from sverka.models import DocumentEntry, FileFormat, Finding, IntakeResult, Manifest
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.models import DocumentEntry, FileFormat, Finding, IntakeResult, Manifest
+from contracts.reasons import ReasonCode
+from primitives.sandbox import DecoderError, Limits, run_limited
 from validators.pdf_bombs import deepest_nesting, inflated_size
 
 # Pillow's own bomb guard raises mid-decode; we check dimensions ourselves first.

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sverka.config import Settings
-from sverka.models import ExtractedFields, Finding
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.models import ExtractedFields, Finding
+from contracts.reasons import ReasonCode
 
 _NAMES = ("last_name", "first_name", "middle_name")
 _KEY = ("series", "number")

@@ -1,6 +1,6 @@
 """Measures of a PDF that tell a bomb from a document before anything renders it.
 
-Both run on raw bytes inside intake's sandboxed child (``extractors.sandbox``), so even
+Both run on raw bytes inside intake's sandboxed child (``primitives.sandbox``), so even
 a probe that goes wrong stays within the decoder limits.
 
 - ``inflated_size``: how much the file's zlib streams inflate to, counted 1 MiB at a time

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from extractors.pages import Page
-from extractors.preprocess import Preparation, grey_percentile, paper_map
-from sverka.config import Settings
-from sverka.models import Finding, PageQuality, QualityResult
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.models import Finding, PageQuality, QualityResult
+from contracts.pages import Page, Preparation
+from contracts.reasons import ReasonCode
+from primitives.imaging import grey_percentile, paper_map
 
 # Sharpness is measured on the page scaled so its glyphs are this tall, so that the same
 # capture at two resolutions scores alike; smoothed a little first, against sensor noise.

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.registry import CSV_HEADER, DOC_TYPES, STATUSES
-from sverka.config import Settings
-from validators.checksums import snils_is_valid
+from contracts.config import Settings
+from contracts.registry_csv import CSV_HEADER, DOC_TYPES, STATUSES
+from primitives.checksums import snils_is_valid
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite

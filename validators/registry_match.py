@@ -26,10 +26,9 @@ from typing import Protocol, TypeVar
 from rapidfuzz.distance import Hamming
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from storage.errors import DatabaseUnavailable, RegistryUnavailable
-from storage.registry import normalize_number
-from sverka.config import Settings
-from sverka.models import (
+from contracts.config import Settings
+from contracts.errors import DatabaseUnavailable, RegistryUnavailable
+from contracts.models import (
     Applicant,
     DocType,
     ExtractedFields,
@@ -38,9 +37,10 @@ from sverka.models import (
     RegistryMatch,
     RegistryRecord,
 )
-from sverka.reasons import ReasonCode
+from contracts.reasons import ReasonCode
+from primitives.names import is_cyrillic, name_similarity, transliterate_icao
+from primitives.numbers import normalize_number
 from validators.misread import doubt_misreads
-from validators.names import is_cyrillic, name_similarity, transliterate_icao
 
 T = TypeVar("T")
 Names = tuple[str | None, str | None, str | None]  # last, first, middle

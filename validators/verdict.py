@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sverka.models import DocumentSummary, Finding, Reason, VerdictStatus
-from sverka.reasons import CATALOGUE, ReasonCode, Severity
+from contracts.models import DocumentSummary, Finding, Reason, VerdictStatus
+from contracts.reasons import CATALOGUE, ReasonCode, Severity
 
 # Quality codes, most plausible cause of a failed reading first: no print at all, then
 # exposure (it also hides focus and glare), focus, resolution, print cut off, glare.

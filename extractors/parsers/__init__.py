@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts.models import DocType
 from extractors.parsers.certificate import DEFAULT_PATTERNS, parse_certificate
 from extractors.parsers.common import ParsedDocument
 from extractors.parsers.diploma import parse_diploma
@@ -11,7 +12,6 @@ from extractors.parsers.passport_intl import parse_passport_intl
 from extractors.parsers.passport_rf import parse_passport_rf
 from extractors.parsers.snils import parse_snils
 from extractors.text import DocumentText
-from sverka.models import DocType
 
 __all__ = ["ParsedDocument", "parse"]
 

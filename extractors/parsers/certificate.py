@@ -10,21 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from contracts.models import Finding
+from contracts.reasons import ReasonCode
 from extractors.parsers.common import (
     DigitRun,
     FieldBag,
-    NameHit,
     ParsedDocument,
     continued,
     digit_runs,
-    find_holder,
     find_label,
-    parse_date,
     starts_with_label,
 )
+from extractors.parsers.dates import parse_date
+from extractors.parsers.person import NameHit, find_holder
 from extractors.text import DocumentText
-from sverka.models import Finding
-from sverka.reasons import ReasonCode
 
 DEFAULT_PATTERNS = (r"\d{10,15}",)
 KEY_FIELDS = ("number", "last_name", "first_name")

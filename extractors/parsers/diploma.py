@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import re
 
+from contracts.models import Finding
+from contracts.reasons import ReasonCode
 from extractors.parsers.common import (
-    HOLDER_PHRASES,
     DigitRun,
     FieldBag,
     ParsedDocument,
     canon,
     continued,
     digit_runs,
-    find_holder,
     find_label,
     line_has,
-    parse_date,
     repair_digits,
-    split_name,
     vertical_columns,
 )
+from extractors.parsers.dates import parse_date
+from extractors.parsers.person import HOLDER_PHRASES, find_holder, split_name
 from extractors.text import DocumentText
-from sverka.models import Finding
-from sverka.reasons import ReasonCode
 
 KEY_FIELDS = ("series", "number", "last_name", "first_name")
 LABELS = {

@@ -10,19 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from contracts.models import FieldSource, Finding
+from contracts.reasons import ReasonCode
 from extractors.mrz import MrzKind, MrzResult, names_read_as, parse_mrz
-from extractors.parsers.common import (
-    FieldBag,
-    ParsedDocument,
-    find_label,
-    name_words,
-    parse_date,
-    parse_sex,
-)
+from extractors.parsers.common import FieldBag, ParsedDocument, find_label
+from extractors.parsers.dates import parse_date
+from extractors.parsers.person import name_words, parse_sex
 from extractors.text import DocumentText
-from sverka.models import FieldSource, Finding
-from sverka.reasons import ReasonCode
-from validators.names import clean_name, is_cyrillic, name_similarity, transliterate_icao
+from primitives.names import clean_name, is_cyrillic, name_similarity, transliterate_icao
 
 KEY_FIELDS = ("number", "last_name", "birth_date")
 # Russian/English as Russian passports print them, English/French as ICAO 9303's

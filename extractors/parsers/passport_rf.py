@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from contracts.models import FieldSource, Finding
+from contracts.reasons import ReasonCode
 from extractors.mrz import MrzKind, MrzResult, parse_mrz
 from extractors.parsers.common import (
     DigitRun,
@@ -17,15 +19,12 @@ from extractors.parsers.common import (
     ParsedDocument,
     digit_runs,
     find_label,
-    one_name,
-    parse_date,
-    parse_sex,
     repair_line,
 )
+from extractors.parsers.dates import parse_date
+from extractors.parsers.person import one_name, parse_sex
 from extractors.text import DocumentText
-from sverka.models import FieldSource, Finding
-from sverka.reasons import ReasonCode
-from validators.names import clean_name, is_cyrillic, is_patronymic, name_similarity
+from primitives.names import clean_name, is_cyrillic, is_patronymic, name_similarity
 
 KEY_FIELDS = ("series", "number", "last_name", "first_name")
 LABELS = {

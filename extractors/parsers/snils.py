@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import re
 
+from contracts.models import Finding
+from contracts.reasons import ReasonCode
 from extractors.parsers.common import (
     FieldBag,
     ParsedDocument,
-    find_holder,
     find_label,
-    name_words,
-    one_name,
-    parse_date,
-    parse_sex,
     repair_line,
-    split_name,
     starts_with_label,
     vertical_columns,
 )
+from extractors.parsers.dates import parse_date
+from extractors.parsers.person import find_holder, name_words, one_name, parse_sex, split_name
 from extractors.text import DocumentText
-from sverka.models import Finding
-from sverka.reasons import ReasonCode
-from validators.checksums import normalize_snils, snils_is_valid
-from validators.names import is_cyrillic
+from primitives.checksums import normalize_snils, snils_is_valid
+from primitives.names import is_cyrillic
 
 KEY_FIELDS = ("number", "last_name")
 LABELS = {

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench import BUCKETS, bucket_seconds, stratified
+from benchmarks.bench_one_core import BUCKETS, bucket_seconds, stratified
+from contracts.models import DocumentVerdict, StageRecord, VerdictStatus
 from fixtures.evaluation_set import write_workload
-from sverka.models import DocumentVerdict, StageRecord, VerdictStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,6 +19,7 @@ from benchmarks.extraction_eval import (
     Report,
     compare,
 )
+from contracts.models import DocType, ExtractedFields
 from fixtures.evaluation_set import (
     PRINTED,
     VARIANTS,
@@ -26,7 +27,6 @@ from fixtures.evaluation_set import (
     plan_summary,
     write_evaluation_set,
 )
-from sverka.models import DocType, ExtractedFields
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUTH = {"series": "4508", "number": "123456", "last_name": "Иванова", "first_name": "Мария",

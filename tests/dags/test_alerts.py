@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from contracts.models import DocumentVerdict, Finding, Reason, SubmissionVerdict, VerdictStatus
+from contracts.reasons import ReasonCode
 from fixtures.cases import CHECK_DATE
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from storage.uploads import Upload, UploadIndex
-from sverka.models import DocumentVerdict, Finding, Reason, SubmissionVerdict, VerdictStatus
-from sverka.reasons import ReasonCode
 
 
 def _state(run) -> str:
@@ -107,8 +107,8 @@ def test_verify_documents_has_a_run_deadline_calling_the_core(project_dag,
     from airflow.sdk import DeadlineReference
     from airflow.sdk._shared.module_loading import import_string
 
+    from contracts.config import Settings
     from sverka import monitoring
-    from sverka.config import Settings
 
     # The suite runs with the deadline left out (tests/conftest.py); production has it on.
     monkeypatch.delenv("SVERKA_VERIFY_RUN_DEADLINE_MINUTES")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from contracts.models import DocumentVerdict, Finding, Reason, StageRecord, VerdictStatus
+from contracts.reasons import ReasonCode
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
-from sverka.models import DocumentVerdict, Finding, Reason, StageRecord, VerdictStatus
-from sverka.reasons import ReasonCode
 
 R = ReasonCode
 

@@ -35,13 +35,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from contracts.config import Settings
+from contracts.reasons import ReasonCode
 from storage.inbox import list_submissions
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from storage.tables import AuditEntry, ReviewItem
 from sverka import runner
-from sverka.config import Settings
-from sverka.reasons import ReasonCode
 from sverka.review import StewardChoice
 
 from ..integration.conftest import pg_url, postgres_database

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.models import SubmissionVerdict, VerdictStatus
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
-from sverka.models import SubmissionVerdict, VerdictStatus
 
 
 def _state(run) -> str:

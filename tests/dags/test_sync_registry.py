@@ -10,11 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.database import make_engine, migrate
-from storage.objectstore import LocalObjectStore
-from storage.publish import Publisher
-from storage.registry import CSV_HEADER, RegistryStore
-from sverka.models import (
+from contracts.models import (
     DocType,
     DocumentVerdict,
     ExtractedFields,
@@ -23,8 +19,13 @@ from sverka.models import (
     StageRecord,
     VerdictStatus,
 )
+from contracts.reasons import ReasonCode
+from contracts.registry_csv import CSV_HEADER
+from storage.database import make_engine, migrate
+from storage.objectstore import LocalObjectStore
+from storage.publish import Publisher
+from storage.registry import RegistryStore
 from sverka.pipeline import summarise
-from sverka.reasons import ReasonCode
 
 SNAPSHOT_URI = "sverka://registry/snapshot"
 HEADER = ",".join(CSV_HEADER)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.models import DocType, FieldSource
 from extractors.classify import classify
 from extractors.text import DocumentText
-from sverka.models import DocType, FieldSource
 
 
 def _text(raw: str, source: FieldSource = FieldSource.OCR) -> DocumentText:

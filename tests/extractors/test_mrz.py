@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from extractors.mrz import MrzKind, parse_mrz
-from validators.checksums import mrz_check_digit
+from primitives.checksums import mrz_check_digit
 
 DESIGN_L1 = "PNRUSJUKOVA<<7LI8<ALEKSEEVNA<<<<<<<<<<<<<<<<"
 DESIGN_L2 = "4501234568RUS8001014F<<<<<<<8150101770001<98"

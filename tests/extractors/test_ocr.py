@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from contracts.errors import OcrFailed, OcrTimeout, OcrUnavailable
+from contracts.pages import Page
 from extractors.ocr import (
     OCR_PROCESS_NAME,
     OcrLine,
@@ -20,8 +22,6 @@ from extractors.ocr import (
     read_document_text,
     split_columns,
 )
-from extractors.pages import Page
-from sverka.errors import OcrFailed, OcrTimeout, OcrUnavailable
 
 
 def _spread(gutter: bool) -> np.ndarray:

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import FileFormat
 from extractors.pages import load_pages
-from extractors.sandbox import DecoderError
 from fixtures import hostile_files as hf
-from sverka.config import Settings
-from sverka.models import FileFormat
+from primitives.sandbox import DecoderError
 
 LIMITS = Settings(decoder_timeout_seconds=10.0, decoder_memory_mb=256)
 

@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
+from contracts.config import Settings
+from contracts.pages import Page
 from extractors.ocr import Tesseract, merge_red, read_document_text
-from extractors.pages import Page
 from extractors.preprocess import (
     deskew,
     estimate_skew,
@@ -21,7 +22,6 @@ from extractors.preprocess import (
     red_layer,
     red_lines,
 )
-from sverka.config import Settings
 
 SETTINGS = Settings()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from contracts.models import FieldSource
 from extractors.text import DocumentText, clean_mrz_line, find_mrz_lines
-from sverka.models import FieldSource
 
 L1 = "PNRUSJUKOVA<<7LI8<ALEKSEEVNA<<<<<<<<<<<<<<<<"
 L2 = "4501234568RUS8001014F<<<<<<<8150101770001<98"

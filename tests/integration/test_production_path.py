@@ -24,11 +24,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import text
 
+from contracts.config import Settings
+from contracts.schema import load as load_schema
 from storage.audit import audit_rows
 from storage.database import make_engine
 from storage.objectstore import ObjectStore, S3ObjectStore
-from sverka.config import Settings
-from sverka.schema import load as load_schema
 from sverka.sweep import find_pending
 
 from .conftest import (

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from contracts.errors import DatabaseUnavailable
+from contracts.models import DocumentVerdict
 from storage.audit import SPOOL_PREFIX, audit_rows
 from storage.database import make_engine, migrate
-from storage.errors import DatabaseUnavailable
 from storage.objectstore import S3ObjectStore
 from storage.publish import Publisher
 from storage.tables import Verdict, VerdictHistory
-from sverka.models import DocumentVerdict
 
 from .conftest import CHECK_DATE, PG_PORT, S3Server, pg_url, postgres_database
 from .tcpproxy import TcpProxy

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.config import Settings
 from storage.database import make_engine
 from storage.objectstore import ObjectStore, S3ObjectStore
 from sverka import batches
-from sverka.config import Settings
 from sverka.sweep import find_pending
 
 from .conftest import CHECK_DATE, S3Server, pg_url, postgres_database

@@ -30,16 +30,16 @@ import pytest
 from botocore.config import Config
 from sqlalchemy import Engine
 
-from storage.database import make_engine, migrate
-from storage.registry import CSV_HEADER
-from sverka.models import (
+from contracts.models import (
     DocumentVerdict,
     ExtractedFields,
     Finding,
     Reason,
     VerdictStatus,
 )
-from sverka.reasons import ReasonCode
+from contracts.reasons import ReasonCode
+from contracts.registry_csv import CSV_HEADER
+from storage.database import make_engine, migrate
 
 PG_HOST, PG_PORT, PG_USER, PG_ADMIN_DB = "127.0.0.1", 5432, "postgres", "test"
 

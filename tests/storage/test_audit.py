@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from contracts.errors import DatabaseUnavailable, ObjectStoreUnavailable
+from contracts.models import DocumentVerdict, StageRecord, VerdictStatus
+from contracts.reasons import ReasonCode
 from storage.audit import SPOOL_PREFIX, audit_rows
 from storage.database import make_engine, migrate
-from storage.errors import DatabaseUnavailable, ObjectStoreUnavailable
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from storage.tables import AuditEntry, Verdict, VerdictHistory
-from sverka.models import DocumentVerdict, StageRecord, VerdictStatus
-from sverka.reasons import ReasonCode
 
 MakeVerdict = Callable[..., DocumentVerdict]
 STAGES = [StageRecord(stage="intake", outcome="ok", seconds=0.01),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.errors import DatabaseUnavailable, StorageError
 from storage.database import make_engine, migrate, transaction
-from storage.errors import DatabaseUnavailable, StorageError
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:

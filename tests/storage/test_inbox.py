@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import InvalidObjectKey, ObjectNotFound
+from contracts.errors import InvalidObjectKey, ObjectNotFound
 from storage.inbox import (
     file_exists,
     is_plain_file_name,

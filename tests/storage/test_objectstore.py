@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import InvalidObjectKey, ObjectNotFound, ObjectStoreUnavailable
+from contracts.errors import InvalidObjectKey, ObjectNotFound, ObjectStoreUnavailable
 from storage.objectstore import (
     LocalObjectStore,
     ObjectStore,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import ObjectStoreUnavailable
+from contracts.errors import ObjectStoreUnavailable
 from storage.objectstore import (
     LocalObjectStore,
     S3Credentials,

@@ -12,12 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from storage.database import make_engine, migrate
-from storage.errors import InvalidObjectKey, ObjectStoreUnavailable
-from storage.objectstore import LocalObjectStore, S3ObjectStore
-from storage.publish import Publisher, applicant_key, content_digest
-from storage.tables import AuditEntry, ReviewItem, Submission, Verdict, VerdictHistory
-from sverka.models import (
+from contracts.errors import InvalidObjectKey, ObjectStoreUnavailable
+from contracts.models import (
     Applicant,
     DocumentSummary,
     DocumentVerdict,
@@ -27,7 +23,11 @@ from sverka.models import (
     SubmissionVerdict,
     VerdictStatus,
 )
-from sverka.reasons import ReasonCode
+from contracts.reasons import ReasonCode
+from storage.database import make_engine, migrate
+from storage.objectstore import LocalObjectStore, S3ObjectStore
+from storage.publish import Publisher, applicant_key, content_digest
+from storage.tables import AuditEntry, ReviewItem, Submission, Verdict, VerdictHistory
 
 from .conftest import S3Server
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from contracts.errors import RegistrySnapshotInvalid, RegistryUnavailable
+from contracts.models import DocType
+from primitives.numbers import normalize_number, normalize_snils
 from storage.database import make_engine
-from storage.errors import RegistrySnapshotInvalid, RegistryUnavailable
-from storage.registry import RegistryStore, normalize_number, normalize_snils
+from storage.registry import RegistryStore
 from storage.tables import RegistryRecordRow, RegistrySnapshot
-from sverka.models import DocType
 
 from .conftest import REGISTRY_HEADER, REGISTRY_ROWS, registry_csv
 

@@ -8,11 +8,12 @@ from alembic import command
 from sqlalchemy import Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from contracts.errors import RegistrySnapshotInvalid, RegistryUnavailable
+from contracts.models import DocType
+from primitives.numbers import one_substitution_variants
 from storage.database import alembic_config, make_engine, migrate
-from storage.errors import RegistrySnapshotInvalid, RegistryUnavailable
-from storage.registry import RegistryStore, one_substitution_variants
+from storage.registry import RegistryStore
 from storage.tables import RegistryRecordRow, RegistrySnapshot, RegistryValidation
-from sverka.models import DocType
 
 from .conftest import REGISTRY_ROWS, registry_csv
 

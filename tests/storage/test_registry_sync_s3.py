@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import RegistrySnapshotInvalid
+from contracts.config import Settings
+from contracts.errors import RegistrySnapshotInvalid
 from sverka import registry_sync
-from sverka.config import Settings
 from sverka.registry_sync import SyncRequest
 
 from .conftest import REGISTRY_ROWS, S3Server, registry_csv

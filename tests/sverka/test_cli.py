@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.schema import load
 from fixtures.evaluate import evaluate
 from sverka.cli import EXIT_OK, EXIT_USAGE, main
-from sverka.schema import load
 
 CHECK_DATE = "2026-11-21"
 

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, Finding, Reason, VerdictStatus
+from contracts.reasons import ReasonCode
 from fixtures.cases import CHECK_DATE
 from storage.inbox import list_submissions
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from sverka import daily_report
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, Finding, Reason, VerdictStatus
-from sverka.reasons import ReasonCode
 from sverka.runner import all_verdicts, open_services, run
 
 # Four approved documents (one with a warning), two intake rejections, a document nobody

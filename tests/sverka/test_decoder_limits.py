@@ -6,13 +6,13 @@ import time
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import Manifest, VerdictStatus
+from contracts.reasons import ReasonCode
 from extractors import pages
 from extractors.ocr import Tesseract
 from fixtures import hostile_files as hf
-from sverka.config import Settings
-from sverka.models import Manifest, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document
-from sverka.reasons import ReasonCode
 from validators import intake
 
 LIMITS = Settings(decoder_timeout_seconds=0.5, decoder_memory_mb=64)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import DocType
 from fixtures import issue
 from fixtures.cases import CHECK_DATE, file_name
 from fixtures.documents import render_pdf
@@ -24,8 +26,6 @@ from fixtures.registry import assign_ids, entries_for, write_registry
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from sverka.cli import EXIT_OK, main
-from sverka.config import Settings
-from sverka.models import DocType
 from sverka.runner import open_services, run
 
 from ..storage.conftest import fresh_postgres_url  # noqa: F401 - fixture

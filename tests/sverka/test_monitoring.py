@@ -11,15 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from storage.database import make_engine, migrate
-from storage.errors import DatabaseUnavailable, ObjectStoreUnavailable
-from storage.objectstore import LocalObjectStore
-from storage.publish import Publisher
-from storage.uploads import Upload, UploadIndex
-from sverka import monitoring
-from sverka.batches import BatchOutcome, combine
-from sverka.errors import OcrFailed
-from sverka.models import (
+from contracts.errors import DatabaseUnavailable, ObjectStoreUnavailable, OcrFailed
+from contracts.models import (
     DocumentVerdict,
     Finding,
     Reason,
@@ -27,7 +20,13 @@ from sverka.models import (
     SubmissionVerdict,
     VerdictStatus,
 )
-from sverka.reasons import ReasonCode
+from contracts.reasons import ReasonCode
+from storage.database import make_engine, migrate
+from storage.objectstore import LocalObjectStore
+from storage.publish import Publisher
+from storage.uploads import Upload, UploadIndex
+from sverka import monitoring
+from sverka.batches import BatchOutcome, combine
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from contracts.config import Settings
+from contracts.errors import OcrFailed, OcrTimeout
+from contracts.models import DocumentEntry, DocumentVerdict, Manifest, VerdictStatus
+from contracts.reasons import ReasonCode
 from extractors.ocr import Tesseract
 from storage.objectstore import LocalObjectStore
 from sverka import pipeline
-from sverka.config import Settings
-from sverka.errors import OcrFailed, OcrTimeout
-from sverka.models import DocumentEntry, DocumentVerdict, Manifest, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document, verify_submission
-from sverka.reasons import ReasonCode
 
 FILE = "Иванова_Паспорт_2015-01-01.jpg"
 
@@ -99,8 +99,8 @@ _OVER_THE_CAP = """
 import json, sys
 import cv2, numpy as np
 from extractors.ocr import Tesseract
-from sverka.config import Settings
-from sverka.models import Manifest
+from contracts.config import Settings
+from contracts.models import Manifest
 from sverka.pipeline import VerifyContext, verify_document
 
 huge = np.full((6000, 6000), 255, np.uint8)

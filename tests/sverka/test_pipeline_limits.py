@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.config import Settings
 from extractors.ocr import Tesseract
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore, ObjectStore, S3ObjectStore
 from storage.registry import RegistryStore
-from sverka.config import Settings
 from sverka.pipeline import VerifyContext, verify_submission
 
 from ..storage.conftest import S3Server, s3_prefix, s3_server  # noqa: F401 - fixtures

@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from storage.database import make_engine, migrate
-from storage.objectstore import LocalObjectStore
-from storage.pending import held_documents
-from storage.publish import Publisher
-from storage.registry import CSV_HEADER, RegistryStore
-from storage.tables import ReviewItem
-from storage.uploads import Upload, UploadIndex
-from sverka.config import Settings
-from sverka.models import (
+from contracts.config import Settings
+from contracts.models import (
     DocType,
     DocumentVerdict,
     ExtractedFields,
@@ -26,8 +19,16 @@ from sverka.models import (
     StageRecord,
     VerdictStatus,
 )
+from contracts.reasons import ReasonCode
+from contracts.registry_csv import CSV_HEADER
+from storage.database import make_engine, migrate
+from storage.objectstore import LocalObjectStore
+from storage.pending import held_documents
+from storage.publish import Publisher
+from storage.registry import RegistryStore
+from storage.tables import ReviewItem
+from storage.uploads import Upload, UploadIndex
 from sverka.pipeline import summarise
-from sverka.reasons import ReasonCode
 from sverka.recheck import HELD, recheck_pending
 
 R = ReasonCode

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import RegistrySnapshotInvalid
+from contracts.config import Settings
+from contracts.errors import RegistrySnapshotInvalid
+from contracts.registry_csv import CSV_HEADER
 from storage.objectstore import LocalObjectStore, S3ObjectStore
-from storage.registry import CSV_HEADER
 from sverka import registry_sync
-from sverka.config import Settings
 from sverka.registry_sync import SyncRequest
 
 HEADER = ",".join(CSV_HEADER)

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, VerdictStatus
+from contracts.reasons import ReasonCode
 from storage.database import make_engine
 from storage.inbox import list_submissions
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
 from storage.tables import AuditEntry, ReviewItem
 from sverka import review, runner
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, VerdictStatus
-from sverka.reasons import ReasonCode
 from sverka.review import StewardChoice
 
 CHECK_DATE = date(2026, 11, 21)

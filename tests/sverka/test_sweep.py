@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from contracts.config import Settings
+from contracts.models import SubmissionVerdict, VerdictStatus
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
-from sverka.config import Settings
-from sverka.models import SubmissionVerdict, VerdictStatus
 from sverka.sweep import find_pending, pending_submissions, summarised
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sverka.config import Settings
-from sverka.models import Applicant, DeclaredFields, DocType, ExtractedFields, SurnameChange
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.models import Applicant, DeclaredFields, DocType, ExtractedFields, SurnameChange
+from contracts.reasons import ReasonCode
 from validators.applicant import check_applicant
 from validators.misread import RESTS_ON, doubt_misreads
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import Applicant, DocType, ExtractedFields
+from contracts.reasons import ReasonCode
 from fixtures.consistency import write_consistency_inbox
 from sverka.cli import EXIT_OK, main
-from sverka.config import Settings
-from sverka.models import Applicant, DocType, ExtractedFields
-from sverka.reasons import ReasonCode
 from validators.consistency import ReadDocument, check_consistency
 
 SETTINGS = Settings()

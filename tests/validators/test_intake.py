@@ -15,10 +15,10 @@ from PIL import Image
 from reportlab.lib import pdfencrypt
 from reportlab.pdfgen import canvas
 
+from contracts.config import Settings
+from contracts.models import DocumentEntry, FileFormat, Manifest
+from contracts.reasons import ReasonCode
 from fixtures import hostile_files as hf
-from sverka.config import Settings
-from sverka.models import DocumentEntry, FileFormat, Manifest
-from sverka.reasons import ReasonCode
 from validators import intake
 from validators.intake import check_intake, sniff_format, unsafe_file_name
 

@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from PIL import Image
 from reportlab.pdfgen import canvas
 
+from contracts.config import Settings
+from contracts.models import DocumentEntry, IntakeResult, Manifest, VerdictStatus
+from contracts.reasons import ReasonCode, Severity
 from extractors.ocr import Tesseract
 from fixtures import hostile_files as hf
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
-from sverka.config import Settings
-from sverka.models import DocumentEntry, IntakeResult, Manifest, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document, verify_submission
-from sverka.reasons import ReasonCode, Severity
 from validators.intake import check_intake
 
 DECODER_MB = 256

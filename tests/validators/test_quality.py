@@ -7,10 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors.pages import Page
-from extractors.preprocess import Outline, Preparation
-from sverka.config import Settings
-from sverka.reasons import ReasonCode
+from contracts.config import Settings
+from contracts.pages import Outline, Page, Preparation
+from contracts.reasons import ReasonCode
 from validators.quality import (
     check_quality,
     glyph_height,

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import DocType, DocumentVerdict, VerdictStatus
+from contracts.reasons import ReasonCode, Severity
 from extractors.ocr import Tesseract
 from fixtures.documents.model import DocumentData
 from fixtures.quality_set import (
@@ -25,10 +28,7 @@ from fixtures.quality_set import (
     legible_set,
     manifest_for,
 )
-from sverka.config import Settings
-from sverka.models import DocType, DocumentVerdict, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document
-from sverka.reasons import ReasonCode, Severity
 
 SETTINGS = Settings(today=CHECK_DATE)
 P, D, C, S, T = (DocType.PASSPORT_RF, DocType.DIPLOMA, DocType.CERTIFICATE, DocType.SNILS,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import DocType, FieldSource
+from contracts.reasons import ReasonCode, spec
 from extractors.fields import read_fields
 from extractors.text import DocumentText
 from fixtures.documents import layout_pages
 from fixtures.quality_set import document
-from sverka.config import Settings
-from sverka.models import DocType, FieldSource
-from sverka.reasons import ReasonCode, spec
 
 SNILS = document(7, 3, DocType.SNILS)
 

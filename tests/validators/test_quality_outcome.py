@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, VerdictStatus
+from contracts.reasons import ReasonCode, Severity
 from extractors.ocr import Tesseract
 from fixtures.quality_cases import CASES, draw
 from fixtures.quality_set import CHECK_DATE, MemoryRegistry, manifest_for
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document
-from sverka.reasons import ReasonCode, Severity
 
 SETTINGS = Settings(today=CHECK_DATE)
 OCR = Tesseract(SETTINGS.ocr_languages)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.registry import CSV_HEADER
-from sverka.config import Settings
+from contracts.config import Settings
+from contracts.registry_csv import CSV_HEADER
 from validators.registry_expectations import validate_export
 
 HEADER = ",".join(CSV_HEADER)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from contracts.config import Settings
+from contracts.errors import DatabaseUnavailable, RegistryUnavailable
+from contracts.models import Applicant, DocType, ExtractedFields, Finding, VerdictStatus
+from contracts.reasons import ReasonCode
+from contracts.registry_csv import CSV_HEADER
 from storage.database import make_engine, migrate
-from storage.errors import DatabaseUnavailable, RegistryUnavailable
-from storage.registry import CSV_HEADER, RegistryStore
-from sverka.config import Settings
-from sverka.models import Applicant, DocType, ExtractedFields, Finding, VerdictStatus
-from sverka.reasons import ReasonCode
+from storage.registry import RegistryStore
 from validators.registry_match import check_moment, hold_for_registry_lag, match_registry
 from validators.verdict import decide
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sverka.models import DocumentSummary, Finding, Reason, VerdictStatus
-from sverka.reasons import CATALOGUE, ReasonCode, Severity
+from contracts.models import DocumentSummary, Finding, Reason, VerdictStatus
+from contracts.reasons import CATALOGUE, ReasonCode, Severity
 from validators.verdict import (
     decide,
     dedupe,

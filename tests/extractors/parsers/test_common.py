@@ -6,20 +6,18 @@ from datetime import date
 
 import pytest
 
+from contracts.models import FieldSource
 from extractors.parsers.common import (
     FieldBag,
     combine,
     digit_runs,
-    find_dates,
     find_label,
-    name_words,
-    parse_date,
-    parse_sex,
     repair_digits,
     repair_line,
 )
+from extractors.parsers.dates import find_dates, parse_date
+from extractors.parsers.person import name_words, parse_sex
 from extractors.text import DocumentText
-from sverka.models import FieldSource
 
 
 @pytest.mark.parametrize("token, keep, repaired", [

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.models import DocType, FieldSource
 from extractors.parsers import parse
-from extractors.parsers.common import (
-    digit_runs,
+from extractors.parsers.common import digit_runs, vertical_columns
+from extractors.parsers.person import (
     find_holder,
     holder_name,
     is_blank_word,
@@ -14,11 +15,9 @@ from extractors.parsers.common import (
     name_from_labels,
     name_words,
     phrase_ends,
-    vertical_columns,
     words_of,
 )
 from extractors.text import DocumentText
-from sverka.models import DocType, FieldSource
 
 FULL = ("ИВАНОВА", "МАРИЯ", "СЕРГЕЕВНА")
 

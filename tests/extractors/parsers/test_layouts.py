@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.config import Settings
+from contracts.models import DocumentVerdict, FileFormat, VerdictStatus
 from extractors.ocr import Tesseract
 from extractors.pages import load_pages
 from fixtures.layout_variants import Case, ocr_cases, sentence_certificate, sentence_diplomas
 from fixtures.quality_set import CHECK_DATE, MemoryRegistry, manifest_for
-from sverka.config import Settings
-from sverka.models import DocumentVerdict, FileFormat, VerdictStatus
 from sverka.pipeline import VerifyContext, verify_document
 
 SETTINGS = Settings(today=CHECK_DATE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.models import DocType, FieldSource
 from extractors.classify import classify
 from extractors.mrz import parse_mrz
 from extractors.parsers import parse
 from extractors.text import DocumentText, find_mrz_lines
-from sverka.models import DocType, FieldSource
 
 # Pieces of real documents, so generated text reaches past the label and anchor lookups.
 FRAGMENTS = [

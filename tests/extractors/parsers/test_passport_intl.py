@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
+from contracts.models import DocType, FieldSource
+from contracts.reasons import ReasonCode
 from extractors.parsers import parse
 from extractors.text import DocumentText
 from fixtures.mrz import td3_mrz
-from sverka.models import DocType, FieldSource
-from sverka.reasons import ReasonCode
 
 MRZ = td3_mrz(surname="IVANOVA", given_names="MARIIA", number="751234567", issuing_state="RUS",
               nationality="RUS", birth_date=date(1990, 4, 12), sex="F",

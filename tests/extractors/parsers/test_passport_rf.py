@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from contracts.models import DocType, FieldSource
+from contracts.reasons import ReasonCode
 from extractors.parsers import parse
 from extractors.text import DocumentText
 from fixtures.mrz import internal_passport_mrz
-from sverka.models import DocType, FieldSource
-from sverka.reasons import ReasonCode
 
 PERSON = dict(last_name="ИВАНОВА", first_name="МАРИЯ", middle_name="СЕРГЕЕВНА", series="4514",
               number="123456", birth_date=date(1990, 4, 12), sex="F",

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from contracts.models import DocType, FieldSource
+from contracts.reasons import ReasonCode
 from extractors.parsers import parse
 from extractors.text import DocumentText
-from sverka.models import DocType, FieldSource
-from sverka.reasons import ReasonCode
 
 CLEAN = """СТРАХОВОЕ СВИДЕТЕЛЬСТВО
 ОБЯЗАТЕЛЬНОГО ПЕНСИОННОГО СТРАХОВАНИЯ

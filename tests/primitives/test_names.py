@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validators.names import (
+from primitives.names import (
     PersonName,
     clean_name,
     infer_gender,

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from validators.checksums import (
+from primitives.checksums import (
     mrz_check_digit,
     mrz_check_ok,
     normalize_snils,

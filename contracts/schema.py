@@ -1,7 +1,7 @@
 """JSON Schemas of the published verdicts, generated from the models.
 
-The committed files in ``sverka/schemas/`` are what the portal validates against;
-``python -m sverka.schema`` rewrites them, and a test fails when they drift from the models.
+The committed files in ``contracts/schemas/`` are what the portal validates against;
+``python -m contracts.schema`` rewrites them, and a test fails when they drift from the models.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sverka.models import DocumentVerdict, SubmissionVerdict
+from contracts.models import DocumentVerdict, SubmissionVerdict
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 SCHEMAS = {"verdict.schema.json": DocumentVerdict, "submission.schema.json": SubmissionVerdict}

@@ -31,8 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sverka.config import Settings
-from sverka.errors import ProcessingError
+from contracts.config import Settings
+from contracts.errors import ProcessingError
 
 T = TypeVar("T")
 _READ_CHUNK = 1 << 20

@@ -9,15 +9,15 @@ import time
 
 import pytest
 
-from extractors.sandbox import (
+from contracts.config import Settings
+from contracts.errors import ProcessingError
+from primitives.sandbox import (
     DecoderFailed,
     DecoderOutOfMemory,
     DecoderTimeout,
     Limits,
     run_limited,
 )
-from sverka.config import Settings
-from sverka.errors import ProcessingError
 
 LIMITS = Limits(seconds=2.0, memory_bytes=128 << 20)
 

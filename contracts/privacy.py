@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Any
 
-from sverka.models import DocumentVerdict
+from contracts.models import DocumentVerdict
 
 # Long digit runs (document numbers, SNILS) and dates in log text. A run glued to a
 # letter or hyphen before it is part of an identifier (A-2026-000123) and is kept.

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sverka.reasons import CATALOGUE, ReasonCode, Severity
+from contracts.reasons import CATALOGUE, ReasonCode, Severity
 
 SCHEMA_VERSION = 1
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from sverka.models import FileFormat
+from contracts.models import FileFormat
 
 
 class Settings(BaseModel):
