@@ -3,7 +3,8 @@
 
 Every hour, looks for submissions that are still undecided — in review (with a steward,
 or waiting on the registry) or never summarised — longer than
-`SVERKA_DECISION_TARGET_HOURS` (72 h by default) after Sverka received them.
+`SVERKA_DECISION_TARGET_HOURS` (72 h by default) after Sverka received them (the
+first upload it recorded, not the manifest's `submitted_at`).
 
 **Task**: `find_overdue` sends `sverka.submissions.undecided`, `sverka.submissions.overdue`
 and `sverka.submissions.overdue_oldest_hours` as gauges. When any submission is overdue it

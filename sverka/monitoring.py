@@ -28,7 +28,7 @@ from contracts.errors import (
 from contracts.models import DocumentVerdict, VerdictStatus
 from contracts.privacy import mask_text
 from storage.database import make_engine, migrate, transaction
-from storage.tables import ReviewItem, Submission, VerdictHistory
+from storage.tables import Document, ReviewItem, Submission, VerdictHistory
 
 log = logging.getLogger("sverka.alerts")
 
@@ -348,7 +348,11 @@ def stage_errors_alert(context: Mapping[str, Any], errors: Mapping[str, int],
 class OverdueSubmission(BaseModel):
     model_config = ConfigDict(frozen=True)
     submission_id: str
-    since: datetime  # when Sverka received it (submitted_at, else its first verdict)
+    # When Sverka received it: its first upload recorded, else its first verdict. The
+    # manifest's submitted_at is the portal's word, and an export replayed or migrated
+    # later (or the demo's dated sample) would count days Sverka never had it.
+    since: datetime
+    submitted_at: datetime | None = None  # as the manifest states it, for the stewards
     hours_waiting: float
     verdict: str | None  # the summary's verdict: review, or None when never summarised
     open_reviews: int  # documents still in the review queue
@@ -368,11 +372,15 @@ def find_overdue(engine: Engine, *, target_hours: float,
     """Submissions still undecided (in review, or never summarised) past the target time."""
     now = now or datetime.now(UTC)
     s, h, r = Submission.__table__.c, VerdictHistory.__table__.c, ReviewItem.__table__.c
+    d = Document.__table__.c
     first_verdict = (select(h.submission_id, func.min(h.published_at).label("first"))
                      .group_by(h.submission_id).subquery())
+    first_upload = (select(d.submission_id, func.min(d.recorded_at).label("received"))
+                    .group_by(d.submission_id).subquery())
     undecided = (select(s.submission_id, s.submitted_at, s.updated_at, s.verdict,
-                        first_verdict.c.first)
+                        first_verdict.c.first, first_upload.c.received)
                  .outerjoin(first_verdict, first_verdict.c.submission_id == s.submission_id)
+                 .outerjoin(first_upload, first_upload.c.submission_id == s.submission_id)
                  .where(or_(s.verdict.is_(None), s.verdict == VerdictStatus.REVIEW.value)))
     open_items = select(r.submission_id, r.reasons).where(r.resolved_at.is_(None))
     with transaction(engine) as conn:
@@ -382,13 +390,14 @@ def find_overdue(engine: Engine, *, target_hours: float,
             reviews.setdefault(item.submission_id, []).append(list(item.reasons or []))
     overdue = []
     for row in rows:
-        since = row.submitted_at or row.first or row.updated_at
+        since = row.received or row.first or row.updated_at
         hours = (now - since).total_seconds() / 3600
         if hours > target_hours:
             items = reviews.get(row.submission_id, [])
             reasons = sorted({code for codes in items for code in codes})
             overdue.append(OverdueSubmission(
                 submission_id=row.submission_id, since=since, hours_waiting=round(hours, 2),
+                submitted_at=row.submitted_at,
                 verdict=row.verdict, open_reviews=len(items), reasons=reasons))
     overdue.sort(key=lambda o: (o.since, o.submission_id))
     return DeadlineCheck(checked_at=now, target_hours=target_hours, undecided=len(rows),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from contracts.errors import DatabaseUnavailable, ObjectStoreUnavailable, OcrFailed
 from contracts.models import (
@@ -24,6 +24,7 @@ from contracts.reasons import ReasonCode
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
+from storage.tables import Document
 from storage.uploads import Upload, UploadIndex
 from sverka import monitoring
 from sverka.batches import BatchOutcome, combine
@@ -195,7 +196,8 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def _publish(publisher: Publisher, sid: str, statuses: list[VerdictStatus],
-             submitted_at: datetime | None = None) -> None:
+             submitted_at: datetime | None = None, received: datetime | None = None) -> None:
+    """``received``: when Sverka recorded the uploads (default now, as the claim does)."""
     documents = []
     for n, status in enumerate(statuses, 1):
         codes = [ReasonCode.DOC_TYPE_UNKNOWN] if status is VerdictStatus.REVIEW else []
@@ -208,6 +210,10 @@ def _publish(publisher: Publisher, sid: str, statuses: list[VerdictStatus],
                else VerdictStatus.APPROVED)
     publisher.publish_submission(SubmissionVerdict(submission_id=sid, verdict=overall,
                                                    checked_at=NOW, engine_version="test"))
+    if received is not None:
+        with publisher.engine.begin() as conn:
+            conn.execute(update(Document.__table__).where(Document.submission_id == sid)
+                         .values(recorded_at=received))
 
 
 def test_overdue_submissions_are_the_undecided_past_the_target(engine: Engine,
@@ -215,10 +221,10 @@ def test_overdue_submissions_are_the_undecided_past_the_target(engine: Engine,
     publisher = Publisher(engine, LocalObjectStore(tmp_path / "store"), mask=True)
     now = datetime.now(UTC)
     _publish(publisher, "A-OLD", [VerdictStatus.APPROVED, VerdictStatus.REVIEW],
-             submitted_at=now - timedelta(hours=100))
+             submitted_at=now - timedelta(hours=100), received=now - timedelta(hours=100))
     _publish(publisher, "A-NEW", [VerdictStatus.REVIEW])  # received now (first verdict)
     _publish(publisher, "A-DONE", [VerdictStatus.APPROVED],
-             submitted_at=now - timedelta(hours=200))
+             submitted_at=now - timedelta(hours=200), received=now - timedelta(hours=200))
 
     check = monitoring.find_overdue(engine, target_hours=72, now=now)
     assert check.undecided == 2
@@ -238,3 +244,18 @@ def test_overdue_submissions_are_the_undecided_past_the_target(engine: Engine,
                       "sverka.submissions.overdue_oldest_hours": pytest.approx(173, abs=0.01)}
     assert monitoring.overdue_alert(monitoring.find_overdue(
         engine, target_hours=1000, now=now)) is None
+
+
+def test_the_deadline_counts_from_when_sverka_received_the_submission(engine: Engine,
+                                                                      tmp_path: Path) -> None:
+    """A manifest dated weeks ago (an export replayed, the demo's dated sample) is not
+    overdue the hour Sverka first sees it; its clock starts at the first upload recorded."""
+    publisher = Publisher(engine, LocalObjectStore(tmp_path / "store"), mask=True)
+    now = datetime.now(UTC)
+    stated = now - timedelta(hours=400)
+    _publish(publisher, "A-REPLAYED", [VerdictStatus.REVIEW], submitted_at=stated)
+    assert monitoring.find_overdue(engine, target_hours=72, now=now).overdue == []
+    later = monitoring.find_overdue(engine, target_hours=72, now=now + timedelta(hours=73))
+    assert [o.submission_id for o in later.overdue] == ["A-REPLAYED"]
+    assert later.overdue[0].hours_waiting == pytest.approx(73, abs=0.05)
+    assert later.overdue[0].submitted_at == stated
