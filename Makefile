@@ -3,6 +3,7 @@
 #                 through Airflow on the embedded defaults, print the verdict table
 #   make test   - the same set-up, then the whole test suite
 #   make airflow - the Airflow UI (airflow standalone) on the demo's data
+#   make airflow-soak - make airflow for 15 minutes, every DAG run once: any task failed? (after make demo)
 #   make bench-registry / make bench-quality - benchmark figures (see docs/)
 #   make bench - speed, memory, throughput, CLI vs DAG (docs/benchmarks.md; BENCH_ARGS=...)
 #   make bench-extraction - field accuracy on the evaluation set (docs/extraction.md)
@@ -31,7 +32,7 @@ export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
 export SVERKA_INBOX_URL := file://$(DEMO)/sample/inbox
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test airflow bench bench-extraction bench-accuracy bench-registry bench-quality lint setup os-packages venv clean \
+.PHONY: help demo test airflow airflow-soak bench bench-extraction bench-accuracy bench-registry bench-quality lint setup os-packages venv clean \
         screenshot-review
 
 help:
@@ -110,6 +111,9 @@ test: setup $(STAMPS)/chromium
 
 airflow: setup $(AIRFLOW_HOME)/airflow.db $(STAMPS)/ocr-pool
 	$(BIN)/airflow standalone
+
+airflow-soak: setup
+	$(BIN)/python -m benchmarks.airflow_soak
 
 bench-registry: setup
 	$(BIN)/python -m benchmarks.registry
