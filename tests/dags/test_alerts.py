@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from contracts.models import DocumentVerdict, Finding, Reason, SubmissionVerdict, VerdictStatus
 from contracts.reasons import ReasonCode
@@ -14,6 +15,7 @@ from fixtures.cases import CHECK_DATE
 from storage.database import make_engine, migrate
 from storage.objectstore import LocalObjectStore
 from storage.publish import Publisher
+from storage.tables import Document
 from storage.uploads import Upload, UploadIndex
 
 
@@ -82,6 +84,9 @@ def test_check_deadlines_fails_and_names_overdue_submissions(project_dag,
         publisher.publish_submission(SubmissionVerdict(
             submission_id=sid, verdict=VerdictStatus.REVIEW, checked_at=now,
             engine_version="test"))
+        with publisher.engine.begin() as conn:  # as if Sverka had received it back then
+            conn.execute(update(Document.__table__).where(Document.submission_id == sid)
+                         .values(recorded_at=now - timedelta(hours=hours)))
     publisher.engine.dispose()
     monkeypatch.setenv("SVERKA_DATABASE_URL", database_url)
     caplog.set_level(logging.WARNING, logger="sverka.alerts")
