@@ -74,10 +74,6 @@ DAG_RATIO_TARGET = 1.5
 MEMORY_TARGET_MB = 600.0
 
 
-
-
-
-
 @dataclass
 class Results:
     args: argparse.Namespace
@@ -152,7 +148,7 @@ class Results:
                          f"OCR child alone {self.cli.tesseract_mb:.0f}", "-",
                          f"<= {MEMORY_TARGET_MB:.0f}",
                          mark(max(self.cli.worker_mb, self.cli.worker_with_tesseract_mb)
-                               <= MEMORY_TARGET_MB)])
+                              <= MEMORY_TARGET_MB)])
         if self.dag:
             rows.append(["peak memory per DAG task process, MB", f"{self.dag.task_mb:.0f}",
                          "-", "-", f"<= {MEMORY_TARGET_MB:.0f}",
@@ -164,7 +160,7 @@ class Results:
                          f"{self.dag.in_airflow:.0f} in Airflow)",
                          f"CLI {self.cli.seconds:.0f}", f"{ratio:.2f}x of CLI",
                          f"<= {DAG_RATIO_TARGET}x", mark(ratio <= DAG_RATIO_TARGET
-                                                          and self.dag.state == "success")])
+                                                         and self.dag.state == "success")])
         return rows
 
     @property
@@ -185,11 +181,6 @@ class Results:
                          f"in the database; services up in {self.dag.start_services:.0f} s "
                          "(not counted)")
         return lines + [f"ERROR: {e}" for e in self.errors]
-
-
-GROUP_HEADER = ["type", "capture", "docs", "median s", "p95 s", "CPU median s",
-                "baseline median s (n)", "speed-up", "target", ""]
-HEADLINE_HEADER = ["figure", "value", "baseline", "ratio", "target", ""]
 
 
 GROUP_HEADER = ["type", "capture", "docs", "median s", "p95 s", "CPU median s",
@@ -218,7 +209,7 @@ def markdown(results: Results) -> str:
         f" --profile {args.profile} --baseline {args.baseline} --workers {args.workers}"
         f"{' --skip-dag' if args.skip_dag else ''}`.",
         "", "**Headline figures**", "", markdown_table(HEADLINE_HEADER,
-                                                        results.headline_rows()),
+                                                       results.headline_rows()),
         "", "**One core, per document type and capture kind** (seconds per document, "
             "verify + publish; baseline: render/decode + whole-page Tesseract)", "",
         markdown_table(GROUP_HEADER, results.group_rows()),

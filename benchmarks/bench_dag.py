@@ -19,11 +19,7 @@ import psycopg2
 
 from benchmarks.bench_throughput import Sampler, count_verdicts, free_port, fresh_database, pg
 from benchmarks.celery_run import Stack
-from benchmarks.timing import (
-    DAG_DB,
-    META_DB,
-    ROOT,
-)
+from benchmarks.timing import DAG_DB, META_DB, ROOT
 from fixtures.evaluation_set import CHECK_DATE, Workload
 
 # ---------------------------------------------------------------- phase 4: the DAG

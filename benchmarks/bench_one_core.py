@@ -35,8 +35,6 @@ STAGE_BUCKET = {"intake": "intake", "pages": "render", "preprocess": "render",
                 "applicant": "parse", "registry": "match"}
 
 
-
-
 # ---------------------------------------------------------------- phase 1: one core
 
 
@@ -137,7 +135,7 @@ def _profile_text(profiler: cProfile.Profile, documents: int) -> str:
         return ""
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"(extractors|validators|sverka|storage)/", 18)
+    stats.sort_stats("cumulative").print_stats(r"(contracts|primitives|extractors|validators|sverka|storage)/", 18)
     lines = [line for line in out.getvalue().splitlines()
              if line.strip() and not line.strip().startswith(("List reduced", "Ordered by"))]
     return f"cProfile over {documents} scanned document(s), by cumulative time:\n" + "\n".join(
@@ -178,9 +176,3 @@ def baseline(workload: Workload, index: dict[tuple[str, str], dict], per_group: 
             seconds[group].append(time.perf_counter() - started)
     return dict(seconds)
 
-
-# ---------------------------------------------------------------- process sampling
-
-
-# The process names OCR runs under: the sandboxed reading child (extractors/ocr.py), or
-# the tesseract binary when a caller still spawns it.

@@ -16,14 +16,12 @@ from pathlib import Path
 import psutil
 import psycopg2
 
-from benchmarks.timing import (
-    BIN,
-    CLI_DB,
-    MB,
-)
+from benchmarks.timing import BIN, CLI_DB, MB
 from extractors.ocr import OCR_PROCESS_NAME
 from fixtures.evaluation_set import CHECK_DATE, Workload
 
+# The process names OCR runs under: the sandboxed reading child (extractors/ocr.py), or
+# the tesseract binary when a caller still spawns it.
 OCR_CHILDREN = (OCR_PROCESS_NAME, "tesseract")
 
 

@@ -1,5 +1,6 @@
-"""Shared by the benchmark phases: medians, the machine's description, and the tables
-printed with rich and written as Markdown."""
+"""Shared by the benchmark phases: the checkout's paths and the scratch database names,
+median and p95, the machine's description, and the tables printed with rich and written
+as Markdown."""
 
 from __future__ import annotations
 
@@ -19,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 META_DB, CLI_DB, DAG_DB = "sverka_bench_airflow", "sverka_bench_cli", "sverka_bench_dag"
 MB = 1024 * 1024
-
-
-
-
-# ---------------------------------------------------------------- report
 
 
 def median(values: list[float]) -> float:
