@@ -135,7 +135,8 @@ def _profile_text(profiler: cProfile.Profile, documents: int) -> str:
         return ""
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"(contracts|primitives|extractors|validators|sverka|storage)/", 18)
+    project = r"(contracts|primitives|extractors|validators|sverka|storage)/"
+    stats.sort_stats("cumulative").print_stats(project, 18)
     lines = [line for line in out.getvalue().splitlines()
              if line.strip() and not line.strip().startswith(("List reduced", "Ordered by"))]
     return f"cProfile over {documents} scanned document(s), by cumulative time:\n" + "\n".join(
