@@ -19,7 +19,7 @@ def normalize_number(value: str | None) -> str:
     return _SEPARATORS.sub("", value or "").upper()
 
 
-def normalize_snils(value: str | None) -> str | None:
+def snils_digits(value: str | None) -> str | None:
     """The 11 digits of a SNILS, or None when the value does not have exactly 11."""
     digits = _NON_DIGITS.sub("", value or "")
     return digits if len(digits) == 11 else None

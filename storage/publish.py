@@ -30,7 +30,7 @@ from contracts.errors import DatabaseUnavailable, InvalidObjectKey, StorageError
 from contracts.models import Applicant, DocumentVerdict, SubmissionVerdict, VerdictStatus
 from contracts.privacy import mask_text, masked_verdict
 from contracts.reasons import ReasonCode
-from primitives.numbers import normalize_snils
+from primitives.numbers import snils_digits
 from storage.audit import AuditEvent, AuditTrail, new_attempt_id
 from storage.audit import dialect_insert as _insert
 from storage.database import transaction
@@ -68,7 +68,7 @@ def applicant_key(applicant: Applicant, *, secret: bytes | None = None) -> str:
     A SNILS has only ~10^9 values, so a plain hash can be reversed by brute force; pass a
     ``secret`` (kept outside the database) to get an HMAC instead.
     """
-    snils = normalize_snils(applicant.snils)
+    snils = snils_digits(applicant.snils)
     if snils:
         identity = f"snils:{snils}"
     else:

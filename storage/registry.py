@@ -49,7 +49,7 @@ from contracts.errors import (
     StorageError,
 )
 from contracts.models import DocType, RegistryRecord
-from primitives.numbers import normalize_number, normalize_snils, one_substitution_variants
+from primitives.numbers import normalize_number, one_substitution_variants, snils_digits
 from storage.database import UNAVAILABLE_ERRORS, transaction
 from storage.registry_csv import open_text, parse_rows, sha256_of
 from storage.tables import RegistryRecordRow, RegistrySnapshot, RegistryValidation
@@ -315,7 +315,7 @@ class RegistryStore:
 
     def find_by_snils(self, snils: str) -> list[RegistryRecord]:
         """Every record of the person with this SNILS (any separators)."""
-        norm = normalize_snils(snils)
+        norm = snils_digits(snils)
         if norm is None:
             self._require_snapshot()
             return []

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from contracts.errors import RegistrySnapshotInvalid
 from contracts.registry_csv import CSV_HEADER, DOC_TYPES, STATUSES
-from primitives.numbers import normalize_number, normalize_snils
+from primitives.numbers import normalize_number, snils_digits
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -78,7 +78,7 @@ def _parse_row(values: Sequence[str], line: int) -> tuple[Any, ...]:
         raise RegistrySnapshotInvalid(f"line {line}: unknown doc_type")
     if status not in STATUSES:
         raise RegistrySnapshotInvalid(f"line {line}: status must be active or revoked")
-    snils_norm = normalize_snils(snils)
+    snils_norm = snils_digits(snils)
     if snils and snils_norm is None:
         raise RegistrySnapshotInvalid(f"line {line}: snils must have 11 digits")
     return (record_id, snils_norm, last, first, middle, _date(birth, "birth_date", line),

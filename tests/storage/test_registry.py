@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from contracts.errors import RegistrySnapshotInvalid, RegistryUnavailable
 from contracts.models import DocType
-from primitives.numbers import normalize_number, normalize_snils
+from primitives.numbers import normalize_number, snils_digits
 from storage.database import make_engine
 from storage.registry import RegistryStore
 from storage.tables import RegistryRecordRow, RegistrySnapshot
@@ -31,9 +31,9 @@ def test_normalize_number(raw: str | None, expected: str) -> None:
 
 
 def test_normalize_snils() -> None:
-    assert normalize_snils("112-233-445 95") == "11223344595"
-    assert normalize_snils("112-233-445") is None
-    assert normalize_snils(None) is None
+    assert snils_digits("112-233-445 95") == "11223344595"
+    assert snils_digits("112-233-445") is None
+    assert snils_digits(None) is None
 
 
 def test_load_and_find(engine: Engine) -> None:
