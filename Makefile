@@ -26,7 +26,10 @@ OS_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-co
 export AIRFLOW_HOME := $(ROOT)/.airflow
 export AIRFLOW_CONFIG := $(ROOT)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(ROOT)/dags
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(ROOT)/.airflow/airflow.db
+# timeout=30: how long a writer waits for SQLite's lock. At sqlite3's 5 s default the
+# api-server answered 500 ("database is locked") to a task starting while six DAGs
+# started at once on two cores, and the task failed its first attempt.
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(ROOT)/.airflow/airflow.db?timeout=30
 export SVERKA_DATABASE_URL := sqlite:///$(DEMO)/sverka.sqlite
 export SVERKA_OBJECT_STORE_URL := file://$(DEMO)/store
 export SVERKA_INBOX_URL := file://$(DEMO)/sample/inbox

@@ -8,8 +8,9 @@ on the demo's inbox with the request docs/operations.md shows, and triggers ever
 scheduled DAG once at the start, so each has had a first run inside the window whatever
 the clock says (their own schedules keep running too). Once a minute it prints the task
 instances by state; at the end one table of DAG runs per DAG and state, and every failed
-task instance. Exits 1 if any task failed or any run did not succeed, 2 if Airflow did
-not come up.
+task instance, every task that needed a second attempt (its first one failed) and every
+5xx answer to a trigger. Exits 1 on any of those or on a run that did not succeed, 2 if
+Airflow did not come up.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ BASE = "http://127.0.0.1:8080"
 SCHEDULED = ("sweep_inbox", "check_deadlines", "recheck_pending", "review_documents",
              "daily_report")
 FINISHED = ("success", "failed")
+server_errors: list[str] = []  # 5xx answers the triggers got (and retried)
 
 
 def call(method: str, path: str, body: Any = None, token: str = "") -> Any:
@@ -53,6 +55,9 @@ def until(what: str, probe: Any, timeout: float) -> Any:
         try:
             if (value := probe()) is not None:
                 return value
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500:  # a server fault, not "not parsed yet": an operator saw it
+                server_errors.append(f"{what}: HTTP {exc.code} {exc.read()[:200]!r}")
         except (urllib.error.URLError, OSError, KeyError):
             pass  # not up yet, or the DAG not parsed yet
         if time.monotonic() > deadline:
@@ -90,12 +95,22 @@ def report(token: str, console: Console) -> int:
     for ti in failed["task_instances"]:
         console.print(f"[red]{ti['state']}[/]: {ti['dag_id']}.{ti['task_id']} "
                       f"in {ti['dag_run_id']}")
+    everything = call("GET", "/api/v2/dags/~/dagRuns/~/taskInstances?limit=1000",
+                      token=token)["task_instances"]
+    retried = [ti for ti in everything if (ti.get("try_number") or 0) > 1]
+    for ti in retried:
+        console.print(f"[red]attempt {ti['try_number']}[/] ({ti['state']}): "
+                      f"{ti['dag_id']}.{ti['task_id']} in {ti['dag_run_id']} - an earlier "
+                      f"attempt failed")
+    for error in server_errors:
+        console.print(f"[red]server error[/] on {error}")
     unfinished = [r for r in runs if r["state"] not in FINISHED]
     not_success = [r for r in runs if r["state"] == "failed"]
     console.print(f"{len(runs)} runs: {len(runs) - len(unfinished) - len(not_success)} "
                   f"succeeded, {len(not_success)} failed, {len(unfinished)} still running; "
-                  f"{failed['total_entries']} task instances failed or retrying")
-    return 1 if failed["total_entries"] or not_success else 0
+                  f"{failed['total_entries']} task instances failed or retrying, "
+                  f"{len(retried)} needed another attempt; {len(server_errors)} server errors")
+    return 1 if failed["total_entries"] or not_success or retried or server_errors else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,8 @@ _AIRFLOW_HOME = (Path(os.environ.get("TEST_AIRFLOW_ROOT", ROOT / ".airflow-test"
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (  # the Makefile's busy timeout too
+    f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}?timeout=30")
 for _name in [n for n in os.environ if n.startswith("SVERKA_")]:
     del os.environ[_name]  # tests start from the embedded defaults and set what they need
 # dag.test() of Airflow 3.3.2 cannot finish a successful run of a DAG with a DeadlineAlert;
