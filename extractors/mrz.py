@@ -137,8 +137,17 @@ def _realignments(line: str) -> list[str]:
     character as two; the variant whose check digits pass best is kept by the caller.
     """
     diff = LINE_LEN - len(line)
-    if diff == 0 or abs(diff) > 2:
+    if diff == 0:
         return [_fit(line)]
+    if abs(diff) > 2:
+        # Many characters short or over: Tesseract shortened or stretched the long
+        # filler run (14 «<» read as 8), maybe with one stray character elsewhere.
+        variants = []
+        for stray in (0, 1, -1):
+            resized = _resize_filler_run(line, diff + stray)
+            if resized is not None:
+                variants.extend(_realignments(resized) if stray else [resized])
+        return variants or [_fit(line)]
     if diff == -1:
         # One character too many: try dropping each one (45 variants, cheap); a dropped
         # filler comes first, so it wins a tie.
@@ -157,6 +166,19 @@ def _realignments(line: str) -> list[str]:
         variants = grown
     # No filler to remove: fall back to cutting the line to length.
     return sorted(variants) or [_fit(line)]
+
+
+def _resize_filler_run(line: str, change: int) -> str | None:
+    """``line`` with its longest run of fillers ``change`` longer (or shorter); None
+    when the run is too short to lose that many."""
+    runs = list(re.finditer(r"<+", line))
+    if not runs:
+        return None
+    run = max(runs, key=lambda m: len(m.group()))
+    length = len(run.group()) + change
+    if length < 1:
+        return None
+    return line[:run.start()] + "<" * length + line[run.end():]
 
 
 # ---------------------------------------------------------------- dates and fields
@@ -182,6 +204,15 @@ def _names(field: str) -> list[str]:
     body = field.split("<<<", 1)[0]
     surname, _, given = body.partition("<<")
     return [surname.replace("<", " ").strip()] + [g for g in given.split("<") if g]
+
+
+def _latin_names(field: str) -> list[str]:
+    """``_names`` of a TD3 zone, less a one-letter last given name that is a filler
+    look-alike («ERIKA<K<<<»: the first filler after the names read as a letter)."""
+    names = _names(field)
+    if len(names) > 2 and len(names[-1]) == 1 and names[-1] in FILLER_LOOKALIKES:
+        names.pop()
+    return names
 
 
 def _decode_rf(word: str) -> str:
@@ -300,7 +331,7 @@ def _parse_td3(l1: str | None, l2_raw: str, today: date, hints: Mapping[str, str
         body = l1[5:].translate(_TO_LETTER)
         repairs += r1 + sum(a != b for a, b in zip(l1[5:], body, strict=True))
         code, state = head[:2].rstrip("<"), head[2:5].rstrip("<")
-        names = _names(body)
+        names = _latin_names(body)
     birth = _yymmdd(l2[13:19], future=False, today=today)
     return MrzResult(
         kind=MrzKind.TD3, document_code=code, issuing_state=state,

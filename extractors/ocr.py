@@ -11,15 +11,15 @@ wall-clock and CPU deadline; the models, loaded before the fork, are shared with
 Each recognition call also carries its own time limit.
 
 Pages are read once in Russian with word boxes; lines that look like an MRZ are then
-re-read from their own crop with the Latin model and an MRZ character whitelist, which
-is what keeps `<` and Latin letters from turning into Cyrillic look-alikes.
+re-read from their own band with the Latin model and an MRZ character whitelist
+(``extractors.mrz_band``), which keeps `<` and Latin letters from turning into Cyrillic
+look-alikes.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from contracts.config import DEFAULT_SETTINGS, Settings
 from contracts.errors import OcrError, OcrFailed, OcrTimeout, OcrUnavailable
 from contracts.models import FieldSource
 from contracts.pages import Page
+from extractors.mrz_band import MRZ_LANGUAGE, reread_mrz
 from extractors.preprocess import deskew, flatten_illumination, red_canvas, red_layer, rotate
 from extractors.text import DocumentText, find_mrz_lines
 from primitives.sandbox import (
@@ -51,11 +52,8 @@ cv2.setNumThreads(0)
 OCR_PROCESS_NAME = "sverka-ocr"  # the OCR child's name in ps/top
 _PR_SET_NAME = 15
 _LEPTONICA_SEVERITY_NONE = 6  # leptonica's L_SEVERITY_NONE
-_MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
-_MRZ_LANGUAGE = "eng"
 _RED_LANGUAGE = "rus"
 _RED_SAME_LINE = 70  # rapidfuzz ratio above which a page line is the red line misread
-_MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
 # Where the OS packages put the models (Debian/Ubuntu tesseract-ocr-rus/eng, then others).
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
@@ -132,7 +130,7 @@ class Tesseract:
 
     def preload(self) -> None:
         """Loads the models a document reading needs, so that forked readers share them."""
-        for lang in (self.languages, _MRZ_LANGUAGE, _RED_LANGUAGE):
+        for lang in (self.languages, MRZ_LANGUAGE, _RED_LANGUAGE):
             self._api(lang)
         if (find_tessdata(self.tessdata) / "osd.traineddata").is_file():
             self._api("osd", PSM.OSD_ONLY)
@@ -333,7 +331,7 @@ def _read_page(gray: np.ndarray, ocr: Tesseract, turns: int = 0) -> _Reading:
         lines.extend(ocr.read_lines(column))
     # From the whole page: a gutter found above an MRZ must not cut its lines in two.
     # Columns are full-height slices, so their lines' rows are the page's rows.
-    mrz = _reread_mrz(gray, lines, ocr)
+    mrz = reread_mrz(gray, lines, ocr)
     return _Reading(lines=lines, mrz=mrz, turns=turns, angle=angle)
 
 
@@ -401,25 +399,6 @@ def split_columns(gray: np.ndarray) -> list[np.ndarray]:
         return [gray]
     cut = best_start + best_length // 2
     return [gray[:, :cut], gray[:, cut:]]
-
-
-def _reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[str]:
-    candidates = [ln for ln in lines if _MRZ_HINT.search(ln.text.replace(" ", ""))]
-    if not candidates:
-        return []
-    # The MRZ is a block of two lines: crop around all candidates at once, across the
-    # whole width, since the page reading may have split a line into pieces (a wide
-    # monospace face leaves gaps the layout analysis takes for columns) and only one
-    # piece looks like an MRZ.
-    top = min(ln.box[1] for ln in candidates)
-    bottom = max(ln.box[1] + ln.box[3] for ln in candidates)
-    line_height = max(ln.box[3] for ln in candidates)
-    pad = max(10, line_height)
-    height = gray.shape[0]
-    crop = gray[max(0, top - pad):min(height, bottom + pad), :]
-    reread = ocr.read_lines(crop, psm=6, lang=_MRZ_LANGUAGE,
-                           whitelist=_MRZ_WHITELIST)
-    return [ln.text.replace(" ", "") for ln in reread if len(ln.text.replace(" ", "")) >= 30]
 
 
 def text_layer_document(lines: list[str]) -> DocumentText:

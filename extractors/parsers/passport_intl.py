@@ -17,6 +17,7 @@ from extractors.parsers.common import FieldBag, ParsedDocument, find_label
 from extractors.parsers.dates import parse_date
 from extractors.parsers.person import name_words, parse_sex
 from extractors.text import DocumentText
+from primitives.checksums import mrz_check_digit
 from primitives.names import clean_name, is_cyrillic, name_similarity, transliterate_icao
 
 KEY_FIELDS = ("number", "last_name", "birth_date")
@@ -41,7 +42,13 @@ LABELS = {
                                                   "Country code/ Code du pays"),
 }
 ALL_LABELS = tuple(label for labels in LABELS.values() for label in labels)
+# One field for all names, «SURNAME, GIVEN NAMES» (ICAO 9303's specimen and the states
+# that follow it): looked for only where no surname label is printed.
+FULL_NAME_LABELS = ("Name/ Nom", "Name")
 _DOC_NUMBER = re.compile(r"^[A-Z0-9]{1,9}$")
+# A passport number is mostly digits (7-9 in every layout seen): «32PAGES», read after
+# the word PASSPORT in «THIS PASSPORT CONTAINS 32 PAGES», is a sentence, not a number.
+_NUMBER_MIN_DIGITS = 5
 _NAME_MATCH = 0.75  # see passport_rf: below this the MRZ names another person
 # Printed and MRZ numbers are compared with look-alikes folded: «O» against «0» is a
 # misreading, not a different passport.
@@ -87,6 +94,12 @@ def _printed_name(value: str) -> bool:
 
 def _printed_names(text: DocumentText) -> tuple[tuple[str, str], tuple[str, str], float]:
     """((last Cyrillic, last Latin), (first Cyrillic, first Latin), label score)."""
+    # «Surname/ Nom» resembles «Name/ Nom»: the one-field form is asked for first, and
+    # only a value «SURNAME, GIVEN NAMES» is taken for it.
+    hit = find_label(text.lines, FULL_NAME_LABELS, stop=ALL_LABELS, fits=_full_name)
+    if hit is not None and _full_name(hit.value):
+        last, _, given = hit.value.partition(",")
+        return _one_script(last), _one_script(given), hit.score
     out, scores = [], []
     for field in ("last_name", "first_name"):
         others = tuple(lb for lb in ALL_LABELS if lb not in LABELS[field])
@@ -98,6 +111,12 @@ def _printed_names(text: DocumentText) -> tuple[tuple[str, str], tuple[str, str]
         out.append(_bilingual(line) if "/" in hit.value else _one_script(hit.value))
         scores.append(hit.score)
     return out[0], out[1], min(scores, default=0.0)
+
+
+def _full_name(value: str) -> bool:
+    """«ERIKSSON, ANNA MARIA»: printed names, the surname before one comma."""
+    last, comma, given = value.partition(",")
+    return bool(comma) and all(part.strip() and _printed_name(part) for part in (last, given))
 
 
 def _one_script(value: str) -> tuple[str, str]:
@@ -130,7 +149,7 @@ def _printed_number(text: DocumentText, agrees_with: str | None = None
         number = _number_in(value)
         if agrees_with is not None:
             return not _differs(number, agrees_with)
-        return bool(_DOC_NUMBER.match(number))
+        return _is_number(number)
 
     others = tuple(lb for lb in ALL_LABELS if lb not in LABELS["number"])
     hit = find_label(text.lines, LABELS["number"], stop=others, fits=fits)
@@ -138,6 +157,11 @@ def _printed_number(text: DocumentText, agrees_with: str | None = None
         return None, 0.0
     number = _number_in(hit.value)
     return (number or None), (hit.score if number else 0.0)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, str) and bool(_DOC_NUMBER.match(value))
+            and sum(ch.isdigit() for ch in value) >= _NUMBER_MIN_DIGITS)
 
 
 def _number_in(value: str) -> str:
@@ -268,7 +292,7 @@ def _hints(printed: dict[str, tuple[object, float]]) -> dict[str, str]:
     """The printed values in MRZ form, for repairing misread MRZ characters."""
     hints = {}
     number = printed["number"][0]
-    if isinstance(number, str) and _DOC_NUMBER.match(number):
+    if _is_number(number):
         hints["number"] = (number + "<" * 9)[:9]
     for field, key in (("birth_date", "birth_date"), ("valid_until", "expiry_date")):
         value = printed[field][0]
@@ -294,11 +318,20 @@ def parse_passport_intl(text: DocumentText) -> ParsedDocument:
     number, score = printed["number"]
     if mrz is not None and mrz.number and mrz.checks.get("number") \
             and "number" not in mrz.from_printed:
-        number, score = _printed_number(text, agrees_with=mrz.number)
-    if isinstance(number, str) and not _DOC_NUMBER.match(number):
+        agreeing, agreeing_score = _printed_number(text, agrees_with=mrz.number)
+        if agreeing is not None and not _differs(agreeing, mrz.number):
+            number, score = agreeing, agreeing_score
+            if agreeing != mrz.number and _is_number(agreeing) \
+                    and mrz_check_digit(agreeing) == mrz_check_digit(mrz.number):
+                # «BD0002028» printed, «800002028» in the zone: both pass the check digit
+                # (B/8 and D/0 weigh the same modulo 10 there), and the plain typeface
+                # tells letters from digits better than OCR-B does.
+                bag.put("number", agreeing, check=True, source=FieldSource.MRZ)
+    if isinstance(number, str) and not _is_number(number):
         if bag.get("number") is None:
             findings.append(Finding(code=ReasonCode.NUMBER_FORMAT_INVALID, field="number",
-                                    detail="passport number is not 1-9 letters and digits"))
+                                    detail=f"passport number is not 1-9 letters and digits "
+                                           f"with at least {_NUMBER_MIN_DIGITS} digits"))
         number = None
     checks = mrz.checks if mrz else {}
     _compare("number", number, score, checks.get("number"), bag, findings)

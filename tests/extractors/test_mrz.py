@@ -219,3 +219,29 @@ def test_one_character_read_as_two() -> None:
     noisy = ICAO_L2[:5] + "0" + ICAO_L2[5:]  # 45 characters, the extra one in the number
     r = parse_mrz([ICAO_L1, noisy], today=TODAY)
     assert r is not None and r.valid and r.number == "L898902C3"
+
+
+# Line 2 of Poland's specimen as Tesseract read it from PassportEye's photo: the run of
+# 14 fillers read as 8, one «0» too many in «POL», and the composite's «8» as «B».
+POLAND_L1 = "P<POLKOWALSKA<<ANNA<<<<<<<<<<<<<<<<<<<<<<<<<"
+POLAND_L2 = "ZS0000177" "4" "POL" "720330" "5" "F" "160713" "0" + "<" * 14 + "0" "8"
+
+
+@pytest.mark.parametrize("l2", [
+    "ZS00001774PO0L7203305F1607130<<<<<<<<0B",  # 6 fillers lost, one character extra
+    "ZS00001774POL7203305F1607130<<<<<<08",  # 8 fillers lost
+    "ZS00001774POL7203305F1607130" + "<" * 19 + "08",  # 5 fillers too many
+])
+def test_a_filler_run_read_much_shorter_or_longer_is_restored(l2: str) -> None:
+    assert len(POLAND_L2) == 44
+    mrz = parse_mrz([POLAND_L1, l2], today=date(2026, 12, 1))
+    assert mrz is not None and mrz.valid, mrz and mrz.checks
+    assert (mrz.number, mrz.nationality, mrz.birth_date) == ("ZS0000177", "POL",
+                                                             date(1972, 3, 30))
+
+
+def test_a_line_two_short_of_more_than_its_fillers_is_not_made_valid() -> None:
+    # Digits lost, not fillers: no resizing of the run makes the check digits hold.
+    mrz = parse_mrz([POLAND_L1, "ZS00001774POL72033F160713<<<<<<<<<<<<<<08"],
+                    today=date(2026, 12, 1))
+    assert mrz is not None and not mrz.valid

@@ -90,6 +90,45 @@ def test_mrz_under_a_two_column_page_is_read_whole(font: str) -> None:
     assert mrz is not None and mrz.valid and mrz.number == "123456"
 
 
+def _spread_with_data_page_on_its_side(clockwise: bool) -> np.ndarray:
+    """A landscape spread whose left page, the data page, is printed turned a quarter:
+    its MRZ runs down the page (Latvia's specimen in PassportEye's test photos)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = "/usr/share/fonts/truetype/liberation/"
+    page = Image.new("L", (1100, 760), 240)
+    draw = ImageDraw.Draw(page)
+    sans = ImageFont.truetype(fonts + "LiberationSans-Regular.ttf", 30)
+    y = 60
+    for label, value in (("Surname", "ERIKSSON"), ("Given names", "ANNA MARIA"),
+                         ("Date of birth", "12 AUG 74"), ("Date of expiry", "15 APR 12")):
+        draw.text((380, y), label, font=sans, fill=70)
+        draw.text((380, y + 36), value, font=sans, fill=15)
+        y += 92
+    mono = ImageFont.truetype(fonts + "LiberationMono-Regular.ttf", 40)
+    for i, line in enumerate(("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+                              "L898902C36UTO7408122F1204159ZE184226B<<<<<10")):
+        draw.text((30, 600 + i * 62), line, font=mono, fill=10)
+    spread = Image.new("L", (1700, 1200), 235)
+    spread.paste(page.rotate(-90 if clockwise else 90, expand=True), (60, 50))
+    draw = ImageDraw.Draw(spread)
+    serif = ImageFont.truetype(fonts + "LiberationSerif-Regular.ttf", 30)
+    for row in range(6):
+        draw.text((950, 500 + row * 50), "Observations / Observaciones", font=serif, fill=40)
+    return cv2.cvtColor(np.array(spread), cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.parametrize("clockwise", [True, False])
+def test_an_mrz_running_down_a_page_on_its_side_is_read(clockwise: bool) -> None:
+    from extractors.mrz import parse_mrz
+
+    page = Page(index=0, image=_spread_with_data_page_on_its_side(clockwise), dpi=300)
+    text = read_document_text([page], Tesseract())
+    mrz = parse_mrz(text.mrz_lines)
+    assert mrz is not None and mrz.valid, text.mrz_lines
+    assert mrz.number == "L898902C3"
+
+
 def test_timeout_and_failure_are_translated() -> None:
     image = _spread(True)
     with pytest.raises(OcrTimeout):

@@ -247,3 +247,46 @@ def test_name_after_the_misread_rest_of_its_label_on_the_same_line() -> None:
     result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.9))
     assert (result.extracted.last_name, result.extracted.first_name) == ("ИВАНОВА", "МАРИЯ")
     assert result.findings == []
+
+
+# ICAO 9303's specimen layout as a reproduction prints it: one «Name/ Nom» field, surname
+# before a comma, and an OCR-B zone in which a stray letter crept into the given names.
+ONE_NAME_FIELD = """UTOPIA
+Type/ Type Country code/ Code du pays Passport Number/ N° de passeport
+P UTO L898902C3
+Name/ Nom
+ERIKSSON, ANNA MARIA
+Date of Birth/ Date de naissance
+12 AUG/AOUT 74
+P<UTOERIKSSON<<ANNA<XMARIA<<<<<<<<<<<<<<<<<<<
+L898902C36UTO7408122F1204159ZE184226B<<<<<10"""
+
+
+def test_names_in_one_field_surname_before_the_comma_outvote_a_stray_mrz_letter() -> None:
+    result = parse(DocType.PASSPORT_INTL, _text(ONE_NAME_FIELD, FieldSource.OCR, 0.7))
+    extracted = result.extracted
+    assert (extracted.last_name, extracted.first_name) == ("ERIKSSON", "ANNA MARIA")
+    assert extracted.field_sources["last_name"] is not FieldSource.MRZ
+    assert result.findings == []
+
+
+def test_a_sentence_with_the_word_passport_is_not_the_printed_number() -> None:
+    # The back cover of a spread: «THIS PASSPORT CONTAINS 32 PAGES» matches the label
+    # «Passport No» and leaves «32PAGES», which is no passport number to hold against
+    # an MRZ whose check digits hold.
+    raw = f"THIS PASSPORT CONTAINS 32 PAGES\n{ICAO}"
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.5))
+    assert result.extracted.number == "L898902C3"
+    assert result.findings == []
+
+
+def test_letters_the_page_prints_win_over_look_alike_digits_in_the_zone() -> None:
+    # Hungary's specimen: «BD0002028» printed, the zone read «800002028»; B/8 and D/0 give
+    # the same check digit there, so the zone's own digit cannot tell them apart.
+    line2 = "800002028" + "2HUN7802225F2203012<<<<<<<<<<<<<<06"
+    raw = ("Passport No\nBD0002028\nSurname\nHANDRA\nGiven names\nROZALIA IRMA\n"
+           "P<HUNHANDRA<<ROZALIA<IRMA<<<<<<<<<<<<<<<<<<<\n" + line2)
+    result = parse(DocType.PASSPORT_INTL, _text(raw, FieldSource.OCR, 0.8))
+    assert result.mrz is not None and result.mrz.checks["number"]
+    assert result.extracted.number == "BD0002028"
+    assert result.findings == []
