@@ -112,9 +112,28 @@ def name_similarity(a: str, b: str, cyrillic: bool | None = None) -> float:
         na, nb = normalize_name(a, True), normalize_name(b, True)
     if not na or not nb:
         return 0.0
+    if latin and (fillers_misread(na, nb) or fillers_misread(nb, na)):
+        return 1.0
     # Sorting the words forgives another word order, but a misread first letter
     # («ЛМИТРИЕВ» for «ДМИТРИЕВ») moves a word in the sort; the plain ratio keeps it.
     return max(fuzz.ratio(na, nb), fuzz.token_sort_ratio(na, nb)) / 100.0
+
+
+# «<» as OCR reads it in OCR-B: the fillers between and after MRZ names.
+MRZ_FILLER_LOOKALIKES = frozenset("KCLX")
+
+
+def fillers_misread(read: str, name: str) -> bool:
+    """``read`` is ``name`` as spelled in an MRZ whose fillers came out as letters:
+    «ANNAKMARIAK» for «ANNA MARIA». Every space of ``name`` is a space or a look-alike in
+    ``read``, and what ``read`` has beyond it is at most two look-alikes (the fillers
+    that follow the names)."""
+    wanted, got = "<".join(name.split()), "<".join(read.split())
+    if len(got) < len(wanted) or len(got) > len(wanted) + 2 or got == wanted:
+        return False
+    same = all(a == b or (b == "<" and a in MRZ_FILLER_LOOKALIKES)
+               for a, b in zip(got, wanted, strict=False))
+    return same and all(ch in MRZ_FILLER_LOOKALIKES for ch in got[len(wanted):])
 
 
 # ---------------------------------------------------------------- nominative case

@@ -146,7 +146,9 @@ def verify_document(manifest: Manifest, entry: DocumentEntry, data: bytes | None
     # A quality finding rejects only where the reading was not confirmed (registry, digits).
     weighed = weigh_quality(record.quality, record.reading, record.findings, crashed=crashed,
                             confirmed=confirmed(record.detected_type, record.extracted,
-                                                record.registry_match, context.settings))
+                                                record.registry_match, context.settings),
+                            number_found=number_found(record.extracted, record.registry_match,
+                                                      context.settings))
     findings = ordered(dedupe(weighed.findings))
     status, resubmit = decide(findings)
     if status is VerdictStatus.APPROVED and not approvable(
@@ -258,6 +260,17 @@ def confirmed(detected_type: DocType | None, extracted: ExtractedFields,
     to a person (LOW_CONFIDENCE), not back to the applicant for a new scan."""
     return approvable(detected_type, extracted, registry_match, settings,
                       min_confidence=settings.legible_min_confidence)
+
+
+def number_found(extracted: ExtractedFields, registry_match: RegistryMatch | None,
+                 settings: Settings) -> bool:
+    """The series and number were read legibly and name a register record exactly: the
+    capture was good enough to read, whatever else disagrees."""
+    if registry_match is None or not extracted.number:
+        return False
+    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
+    return all(registry_match.fields.get(k) == 1.0 and extracted.field_confidence.get(
+        k, extracted.confidence) >= settings.legible_min_confidence for k in key_fields)
 
 
 # ------------------------------------------------------------------------- submissions

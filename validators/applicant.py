@@ -3,12 +3,15 @@ say what the applicant typed into the portal?"""
 
 from __future__ import annotations
 
+from datetime import date
+
 from contracts.config import Settings
 from contracts.models import (
     Applicant,
     DeclaredFields,
     DocType,
     ExtractedFields,
+    FieldSource,
     Finding,
     SurnameChange,
 )
@@ -31,7 +34,8 @@ def check_applicant(doc_type: DocType, fields: ExtractedFields, applicant: Appli
     rejection (validators/misread.py).
     """
     findings = _name_findings(doc_type, fields, applicant, settings)
-    if fields.birth_date and applicant.birth_date and fields.birth_date != applicant.birth_date:
+    if fields.birth_date and applicant.birth_date and fields.birth_date != applicant.birth_date \
+            and not _century_of_mrz_year(fields, applicant.birth_date):
         findings.append(Finding(code=ReasonCode.BIRTH_DATE_MISMATCH, field="birth_date"))
     if doc_type is DocType.SNILS and fields.number and applicant.snils:
         if normalize_snils(fields.number) != normalize_snils(applicant.snils):
@@ -80,6 +84,15 @@ def _name_findings(doc_type: DocType, fields: ExtractedFields, applicant: Applic
                         detail=f"surname differs from the applicant's; given names agree; {why}")]
     return [Finding(code=ReasonCode.APPLICANT_NAME_MISMATCH, field="name",
                     detail=f"name similarity {score:.2f}")]
+
+
+def _century_of_mrz_year(fields: ExtractedFields, stated: date) -> bool:
+    """The MRZ keeps two digits of the year («110101» is 1911 or 2011): a birth date read
+    from it that is the stated one a century off is the same date."""
+    read = fields.birth_date
+    return (fields.field_sources.get("birth_date") is FieldSource.MRZ and read is not None
+            and abs(read.year - stated.year) == 100 and (read.month, read.day) == (
+                stated.month, stated.day))
 
 
 def _declared_findings(fields: ExtractedFields, declared: DeclaredFields | None) -> list[Finding]:

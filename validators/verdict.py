@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from contracts.models import DocumentSummary, Finding, Reason, VerdictStatus
 from contracts.reasons import CATALOGUE, ReasonCode, Severity
+from validators.misread import RESTS_ON
 
 # Quality codes, most plausible cause of a failed reading first: no print at all, then
 # exposure (it also hides focus and glare), focus, resolution, print cut off, glare.
@@ -33,7 +34,8 @@ class Weighed:
 
 
 def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Finding],
-                  *, confirmed: bool, crashed: bool = False) -> Weighed:
+                  *, confirmed: bool, number_found: bool = False,
+                  crashed: bool = False) -> Weighed:
     """The quality stage's findings weighed against what the reading achieved.
 
     ``quality``: the quality stage's findings; ``reading``: those of the stages that rest
@@ -43,6 +45,11 @@ def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Fi
 
     - Confirmed: the capture was good enough; its defects are notes, the reading's own
       findings (an expired or revoked document) decide.
+    - ``number_found`` (the number was read and is in the register exactly, but the rest
+      does not agree): the capture was legible, so asking for a new one would be wrong,
+      and a disagreement may be a misread on it: the defects are notes, and a reading's
+      rejection that rests on a reading (``validators.misread.RESTS_ON``) goes to a
+      person as LOW_CONFIDENCE; one that does not (expired, revoked) decides.
     - Not confirmed: the defect is why; it rejects with resubmit, ahead of the reading's
       rejections and reviews, which rest on that poor capture (they stay in the stage
       records for operators); the reading's warnings and notes stay.
@@ -58,8 +65,21 @@ def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Fi
         return Weighed(other + reading, notes=[
             note(f, "not blocking: the fields were read and confirmed")
             for f in plausible_first(quality)])
+    if number_found:
+        return Weighed(other + [_doubted(f) for f in reading], notes=[
+            note(f, "not blocking: the number was read and found in the register")
+            for f in plausible_first(quality)])
     kept = [f for f in reading if f.severity in (Severity.WARNING, Severity.INFO)]
     return Weighed(other + plausible_first(quality) + kept)
+
+
+def _doubted(finding: Finding) -> Finding:
+    """A data rejection read off a capture with defects -> LOW_CONFIDENCE (review)."""
+    if finding.severity is not Severity.REJECT or (finding.code, finding.field) not in RESTS_ON:
+        return finding
+    detail = f"would be {finding.code.value}, but read off a capture with defects: possibly " \
+             f"misread" + (f"; {finding.detail}" if finding.detail else "")
+    return Finding(code=ReasonCode.LOW_CONFIDENCE, field=finding.field, detail=detail[:300])
 
 
 def plausible_first(quality: Iterable[Finding]) -> list[Finding]:

@@ -157,3 +157,19 @@ def test_person_name() -> None:
 ])
 def test_is_patronymic(word: str, patronymic: bool) -> None:
     assert is_patronymic(word) is patronymic
+
+
+@pytest.mark.parametrize(("read", "name", "same"), [
+    ("ANNAKMARIAK", "ANNA MARIA", True),  # both fillers read as K
+    ("ERIKSSON ANNACMARIA", "ERIKSSON ANNA MARIA", True),
+    ("ANNA MARIA", "ANNA MARIA", False),  # nothing misread: plain equality's business
+    ("ANNAKMARIAKKK", "ANNA MARIA", False),  # more than the two fillers after the names
+    ("ANNAMMARIA", "ANNA MARIA", False),  # M is no filler look-alike
+    ("ANNA", "ANNA MARIA", False),
+])
+def test_an_mrz_name_whose_fillers_came_out_as_letters(read: str, name: str, same: bool) -> None:
+    from primitives.names import fillers_misread, name_similarity
+
+    assert fillers_misread(read, name) is same
+    if same:
+        assert name_similarity(read, name, cyrillic=False) == 1.0

@@ -74,3 +74,17 @@ def test_only_readings_the_finding_rests_on_count() -> None:
         "last_name": "ПЕТРОВА", "first_name": "ОЛЬГА"}), APPLICANT, None, SETTINGS)
     assert [f.code for f in doubt_misreads(findings, fields, SETTINGS)] == \
         [R.APPLICANT_NAME_MISMATCH]
+
+
+def test_a_birth_year_read_from_an_mrz_a_century_off_is_the_same_date() -> None:
+    # «110101» in the zone is 1911 or 2011; the applicant says 1911.
+    from contracts.models import FieldSource
+
+    applicant = APPLICANT.model_copy(update={"birth_date": date(1911, 1, 1)})
+    from_mrz = _fields(birth_date=date(2011, 1, 1),
+                       field_sources={"birth_date": FieldSource.MRZ})
+    assert R.BIRTH_DATE_MISMATCH not in _codes(from_mrz, applicant)
+    printed = _fields(birth_date=date(2011, 1, 1))  # printed in full: a real difference
+    assert R.BIRTH_DATE_MISMATCH in _codes(printed, applicant)
+    other_day = _fields(birth_date=date(2011, 1, 2), field_sources={"birth_date": FieldSource.MRZ})
+    assert R.BIRTH_DATE_MISMATCH in _codes(other_day, applicant)

@@ -107,3 +107,21 @@ def test_notes_are_told_from_findings_when_a_verdict_is_decided_again() -> None:
     notes = weigh_quality([GLARE], [], [], confirmed=True).notes
     findings, kept = split_notes([Reason.from_finding(Finding(code=R.PDF_SIGNED)), *notes])
     assert [f.code for f in findings] == [R.PDF_SIGNED] and kept == notes
+
+
+def test_quality_finding_where_the_number_was_found_goes_to_a_person_not_back() -> None:
+    # The number was read and names a register record exactly, the given name came out
+    # «ANNAS» on a small photo: the capture was legible, so no new scan is asked for, and
+    # the name disagreement may be a misread on it.
+    resolution = Finding(code=R.RESOLUTION_TOO_LOW, detail="page 1: glyph height 8 px")
+    name = Finding(code=R.REGISTRY_NAME_MISMATCH, field="name", detail="name similarity 0.6")
+    revoked = Finding(code=R.DOCUMENT_REVOKED)
+    weighed = weigh_quality([resolution], [name], [], confirmed=False, number_found=True)
+    assert [(f.code, f.field) for f in weighed.findings] == [(R.LOW_CONFIDENCE, "name")]
+    assert "REGISTRY_NAME_MISMATCH" in (weighed.findings[0].detail or "")
+    assert [(n.code, n.severity) for n in weighed.notes] == [(R.RESOLUTION_TOO_LOW,
+                                                              Severity.INFO)]
+    assert decide(weighed.findings) == (VerdictStatus.REVIEW, False)
+    # A rejection that does not rest on a reading still decides.
+    weighed = weigh_quality([resolution], [revoked], [], confirmed=False, number_found=True)
+    assert decide(weighed.findings)[0] is VerdictStatus.REJECTED
