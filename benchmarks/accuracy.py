@@ -1,4 +1,5 @@
-"""Accuracy on three sets: the held-out synthetic one, the project's own, real specimens.
+"""Accuracy on four sets: the held-out synthetic one, the project's own, real specimens
+and real photos of state passports' specimen pages.
 
     .venv/bin/python -m benchmarks.accuracy [--out DIR] [--only SET] [--markdown FILE]
 
@@ -179,10 +180,17 @@ def _specimens(d: Path) -> tuple[Path, Path]:
     return write_inbox(d, date(2012, 4, 10))
 
 
+def _photos(d: Path) -> tuple[Path, Path]:
+    from fixtures.specimens import PHOTOS, write_inbox
+    return write_inbox(d, date(2005, 1, 1), PHOTOS)
+
+
 SETS: tuple[tuple[str, str, Callable[[Path], tuple[Path, Path]]], ...] = (
     ("independent", "held-out synthetic set (fixtures/independent, seed 1)", _independent),
     ("own", "the project's own synthetic set (fixtures, seed 7)", _own),
     ("specimens", "real ICAO specimens (fixtures/specimens/icao)", _specimens),
+    ("photos", "real state passports' specimen photos (fixtures/specimens/passporteye)",
+     _photos),
 )
 
 
