@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.text import clean_mrz_line
 from primitives.checksums import mrz_check_digit, mrz_check_ok
+from primitives.names import MRZ_FILLER_LOOKALIKES
 
 LINE_LEN = 44
 
@@ -78,8 +79,9 @@ class MrzResult(BaseModel):
     name_field: str = ""
 
 
-# OCR reads the filler «<» as one of these (the MRZ font's chevron has their strokes).
-FILLER_LOOKALIKES = frozenset("<KCLX")
+# A filler as OCR leaves it: «<» itself or a letter with the chevron's strokes
+# (primitives.names.MRZ_FILLER_LOOKALIKES).
+FILLER_LOOKALIKES = MRZ_FILLER_LOOKALIKES | {"<"}
 
 
 def mrz_name_field(last_name: str, given_names: str) -> str:

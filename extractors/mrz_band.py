@@ -57,7 +57,7 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
     others = [_read_band(_enlarged(band, s), ocr) for s in (1.0, *_MRZ_RETRY_SCALES) if s != scale]
     firsts = [line for reading in [lines, *others] for line in reading[:1] if _is_line1(line)]
     best = max(firsts, key=_filler_score, default=None)
-    return lines if best is None else [best, *lines[1:]] if _is_line1(lines[0]) else lines
+    return lines if best is None else [best, *lines[1:]]
 
 
 def _enlarged(band: np.ndarray, scale: float) -> np.ndarray:
