@@ -349,7 +349,8 @@ def _parse_td3(l1: str | None, l2_raw: str, today: date, hints: Mapping[str, str
     )
 
 
-def _is_line1(line: str) -> bool:
+def is_line1(line: str) -> bool:
+    """A TD3 or internal passport's line 1: «P» first (look-alikes repaired), fillers after."""
     head, _ = _repair(line[:5], "aaaaa", _TO_LETTER)
     return head.startswith("P") and "<" in line[5:]
 
@@ -377,10 +378,10 @@ def parse_mrz(lines: Sequence[str], *, today: date | None = None,
     hints = hints or {}
     cleaned = [c for c in (clean_mrz_line(x) for x in lines) if len(c) >= LINE_LEN - 14]
     for i, line in enumerate(cleaned):
-        if _is_line1(line) and i + 1 < len(cleaned) and not _is_line1(cleaned[i + 1]):
+        if is_line1(line) and i + 1 < len(cleaned) and not is_line1(cleaned[i + 1]):
             l1, l2 = _fit(line), cleaned[i + 1]
             return (_parse_rf if _is_rf(l1, l2) else _parse_td3)(l1, l2, today, hints)
     for line in cleaned:
-        if not _is_line1(line) and sum(ch.isdigit() for ch in line) >= 12:
+        if not is_line1(line) and sum(ch.isdigit() for ch in line) >= 12:
             return (_parse_rf if _is_rf(None, line) else _parse_td3)(None, line, today, hints)
     return None

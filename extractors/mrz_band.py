@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from extractors.mrz import parse_mrz
+from extractors.mrz import LINE_LEN, is_line1, parse_mrz
 
 if TYPE_CHECKING:  # the reader's types only: extractors.ocr imports this module
     from extractors.ocr import OcrLine, Tesseract
@@ -33,31 +33,31 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
     if not candidates:
         return []
     bands = _mrz_bands(gray, candidates)
-    readings = [(band, 1.0, _read_band(band, ocr)) for band in bands]
-    # The check digits say the reading is wrong somewhere. OCR-B on a photo reads
-    # better larger (fillers and «0/O» settle); the first enlargement whose check
+    readings: dict[tuple[int, float], list[str]] = {}
+
+    def read(band: int, scale: float) -> list[str]:  # each size of each band read once
+        if (band, scale) not in readings:
+            readings[band, scale] = _read_band(_enlarged(bands[band], scale), ocr)
+        return readings[band, scale]
+
+    # Where the check digits say the reading is wrong somewhere: OCR-B on a photo reads
+    # better larger (fillers and «0/O» settle), so the first enlargement whose check
     # digits hold is taken, else the band as first read (its faults get reported).
-    held = next((r for r in readings if _checks_hold(r[2])), None)
-    for scale in _MRZ_RETRY_SCALES if held is None else ():
-        for band in bands:
-            again = _read_band(_enlarged(band, scale), ocr)
-            if _checks_hold(again):
-                held = (band, scale, again)
-                break
-        if held is not None:
-            break
+    sizes = [(band, scale) for scale in (1.0, *_MRZ_RETRY_SCALES) for band in range(len(bands))]
+    held = next((key for key in sizes if _checks_hold(read(*key))), None)
     if held is None:
-        return max((r[2] for r in readings), key=len)
-    band, scale, lines = held
+        return max((read(band, 1.0) for band in range(len(bands))), key=len)
+    lines = read(*held)
     if not _names_look_misread(lines):
         return lines
     # Line 1 has no check digit: where its fillers came out as letters («ANNAKMARIAK»),
-    # the other sizes are read too and the line with the most fillers kept (OCR turns
-    # «<» into K or C, seldom a letter into «<»).
-    others = [_read_band(_enlarged(band, s), ocr) for s in (1.0, *_MRZ_RETRY_SCALES) if s != scale]
-    firsts = [line for reading in [lines, *others] for line in reading[:1] if _is_line1(line)]
-    best = max(firsts, key=_filler_score, default=None)
-    return lines if best is None else [best, *lines[1:]]
+    # the band's other sizes are read too and the line 1 with the most fillers kept (OCR
+    # turns «<» into K or C, seldom a letter into «<»).
+    band, scale = held
+    others = [s for s in (1.0, *_MRZ_RETRY_SCALES) if s != scale]
+    firsts = [reading[0] for s in (scale, *others)  # a tie keeps the held reading's
+              if (reading := read(band, s)) and is_line1(reading[0])]
+    return [max(firsts, key=_filler_score), *lines[1:]]
 
 
 def _enlarged(band: np.ndarray, scale: float) -> np.ndarray:
@@ -66,14 +66,10 @@ def _enlarged(band: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(band, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
-def _is_line1(line: str) -> bool:
-    return line.startswith("P") and len(line) >= 30 and "<" in line[5:]
-
-
 def _names_look_misread(lines: list[str]) -> bool:
     """Line 1's name field of a TD3 passport shows fillers read as letters: no «<<<» after
     the names (the parser takes whatever follows the first one for fillers), or a digit."""
-    if not lines or not _is_line1(lines[0]) or lines[0].startswith("PN"):
+    if not lines or not is_line1(lines[0]) or lines[0].startswith("PN"):
         return False  # an internal passport's zone spells Cyrillic with digits too
     names = lines[0][5:]
     return "<<<" not in names or any(ch.isdigit() for ch in names)
@@ -81,7 +77,7 @@ def _names_look_misread(lines: list[str]) -> bool:
 
 def _filler_score(line: str) -> tuple[int, int]:
     names = line[5:]
-    return names.count("<") - sum(ch.isdigit() for ch in names), -abs(len(line) - 44)
+    return names.count("<") - sum(ch.isdigit() for ch in names), -abs(len(line) - LINE_LEN)
 
 
 def _mrz_bands(gray: np.ndarray, candidates: list[OcrLine]) -> list[np.ndarray]:

@@ -245,10 +245,14 @@ def approvable(detected_type: DocType | None, extracted: ExtractedFields,
         return False
     if registry_match.score < 1.0 - 1e-9:
         return False
-    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
-    confidence = min(extracted.field_confidence.get(k, extracted.confidence) for k in key_fields)
     bar = settings.approve_min_confidence if min_confidence is None else min_confidence
-    return confidence >= bar
+    return min(_key_confidences(extracted).values()) >= bar
+
+
+def _key_confidences(extracted: ExtractedFields) -> dict[str, float]:
+    """Confidence of each key field read (series, number)."""
+    return {k: extracted.field_confidence.get(k, extracted.confidence)
+            for k in ("series", "number") if getattr(extracted, k)}
 
 
 def confirmed(detected_type: DocType | None, extracted: ExtractedFields,
@@ -268,9 +272,8 @@ def number_found(extracted: ExtractedFields, registry_match: RegistryMatch | Non
     capture was good enough to read, whatever else disagrees."""
     if registry_match is None or not extracted.number:
         return False
-    key_fields = [k for k in ("series", "number") if getattr(extracted, k)]
-    return all(registry_match.fields.get(k) == 1.0 and extracted.field_confidence.get(
-        k, extracted.confidence) >= settings.legible_min_confidence for k in key_fields)
+    return all(registry_match.fields.get(k) == 1.0 and confidence >= settings.legible_min_confidence
+               for k, confidence in _key_confidences(extracted).items())
 
 
 # ------------------------------------------------------------------------- submissions

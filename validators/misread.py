@@ -61,11 +61,15 @@ def doubt_misreads(findings: list[Finding], fields: ExtractedFields,
             result.append(finding)
             continue
         name, confidence = weakest
-        detail = (f"would be {finding.code.value}, but {name} was read with confidence "
-                  f"{confidence:.2f} (below {settings.approve_min_confidence:.2f}): "
-                  "possibly misread")
-        if finding.detail:
-            detail += f"; {finding.detail}"
-        result.append(Finding(code=ReasonCode.LOW_CONFIDENCE, field=finding.field,
-                              detail=detail[:300]))
+        result.append(doubted(finding, f"{name} was read with confidence {confidence:.2f} "
+                                       f"(below {settings.approve_min_confidence:.2f})"))
     return result
+
+
+def doubted(finding: Finding, why: str) -> Finding:
+    """``finding`` as LOW_CONFIDENCE (review), its detail saying what it would be and
+    ``why`` the reading it rests on may be a misread."""
+    detail = f"would be {finding.code.value}, but {why}: possibly misread"
+    if finding.detail:
+        detail += f"; {finding.detail}"
+    return Finding(code=ReasonCode.LOW_CONFIDENCE, field=finding.field, detail=detail[:300])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from contracts.models import DocumentSummary, Finding, Reason, VerdictStatus
 from contracts.reasons import CATALOGUE, ReasonCode, Severity
-from validators.misread import RESTS_ON
+from validators.misread import RESTS_ON, doubted
 
 # Quality codes, most plausible cause of a failed reading first: no print at all, then
 # exposure (it also hides focus and glare), focus, resolution, print cut off, glare.
@@ -66,20 +66,18 @@ def weigh_quality(quality: list[Finding], reading: list[Finding], other: list[Fi
             note(f, "not blocking: the fields were read and confirmed")
             for f in plausible_first(quality)])
     if number_found:
-        return Weighed(other + [_doubted(f) for f in reading], notes=[
+        return Weighed(other + [_doubt_capture(f) for f in reading], notes=[
             note(f, "not blocking: the number was read and found in the register")
             for f in plausible_first(quality)])
     kept = [f for f in reading if f.severity in (Severity.WARNING, Severity.INFO)]
     return Weighed(other + plausible_first(quality) + kept)
 
 
-def _doubted(finding: Finding) -> Finding:
+def _doubt_capture(finding: Finding) -> Finding:
     """A data rejection read off a capture with defects -> LOW_CONFIDENCE (review)."""
     if finding.severity is not Severity.REJECT or (finding.code, finding.field) not in RESTS_ON:
         return finding
-    detail = f"would be {finding.code.value}, but read off a capture with defects: possibly " \
-             f"misread" + (f"; {finding.detail}" if finding.detail else "")
-    return Finding(code=ReasonCode.LOW_CONFIDENCE, field=finding.field, detail=detail[:300])
+    return doubted(finding, "read off a capture with defects")
 
 
 def plausible_first(quality: Iterable[Finding]) -> list[Finding]:
