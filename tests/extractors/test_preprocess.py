@@ -11,6 +11,7 @@ from contracts.config import Settings
 from contracts.pages import Page
 from extractors.ocr import Tesseract, merge_red, read_document_text
 from extractors.preprocess import (
+    crop_to,
     deskew,
     estimate_skew,
     find_outline,
@@ -91,6 +92,24 @@ def test_document_running_off_the_frame_is_cut_not_warped() -> None:
     page, note = prepare_page(Page(index=0, image=_photo(corners)), SETTINGS)
     assert note.outline.cut_sides == ("right",)
     assert not note.warped and page.image.shape[:2] == (1900, 1400)
+
+
+def test_square_on_page_is_cropped_with_the_desk_painted_paper() -> None:
+    # A page turned 3° on a dark desk: its bounding box shows desk in the four corners.
+    desk = np.full((1500, 1200, 3), (40, 60, 90), np.uint8)
+    matrix = cv2.getRotationMatrix2D((600, 750), 3.0, 1.0)
+    corners = cv2.transform(np.float32([[[100, 50], [1100, 50], [1100, 1450], [100, 1450]]]),
+                            matrix)[0]
+    cv2.fillConvexPoly(desk, np.round(corners).astype(np.int32), (245, 245, 245))
+    cv2.putText(desk, "PASSPORT 45 08 123456", (300, 750), cv2.FONT_HERSHEY_SIMPLEX, 1.5,
+                (20, 20, 20), 3)
+    crop = crop_to(desk, tuple(map(tuple, corners)))
+    _, _, w, h = cv2.boundingRect(corners.reshape(-1, 1, 2))
+    assert crop.shape[0] > h and crop.shape[1] > w  # a sliver wider, never cut
+    # The corners are the paper's grey, not the desk's colour; the print is kept.
+    for cy, cx in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+        assert crop[cy, cx].tolist() == [245, 245, 245]
+    assert crop.min() <= 20, "the print was painted over"
 
 
 def test_shadowed_page_is_not_taken_for_a_desk() -> None:
