@@ -52,7 +52,6 @@ def _airflow_env(home: Path, pg_host: str, workers: int, api_port: int,
         "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        # Every component must sign and check task tokens with the same secret.
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only verify_documents runs
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -61,6 +60,9 @@ def _airflow_env(home: Path, pg_host: str, workers: int, api_port: int,
         "SVERKA_DATABASE_URL": verdict_db,
         "SVERKA_OBJECT_STORE_URL": (home / "verdict-store").as_uri(),
         "OMP_THREAD_LIMIT": "1",  # one core per OCR task: the pool counts cores
+        # airflow.cfg's *_cmd secrets run `python -m sverka.airflow_home`: this
+        # interpreter's, also when the script is started without the venv on PATH.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     })
     return env
 
