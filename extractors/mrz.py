@@ -82,6 +82,9 @@ class MrzResult(BaseModel):
 # A filler as OCR leaves it: «<» itself or a letter with the chevron's strokes
 # (primitives.names.MRZ_FILLER_LOOKALIKES).
 FILLER_LOOKALIKES = MRZ_FILLER_LOOKALIKES | {"<"}
+# A run of fillers read on a small photo also shows «E» and «6»: only a whole field of
+# them is taken for fillers, and only where its check digit then holds.
+_OPTIONAL_FILLER_LOOKALIKES = FILLER_LOOKALIKES | {"E", "6"}
 
 
 def mrz_name_field(last_name: str, given_names: str) -> str:
@@ -229,6 +232,22 @@ def _best_alnum(field: str, check: str) -> str:
     return field
 
 
+def _best_optional(field: str, check: str) -> str:
+    """The optional field (personal number) and its check digit: as ``_best_alnum``, and
+    a field of nothing but filler look-alikes («<<<CCCCCCCCEC<») taken as empty where its
+    check digit then holds (an empty field's check digit is 0 or «<», the latter read
+    as a look-alike too)."""
+    best = _best_alnum(field, check)
+    if mrz_check_ok(best, check) or not set(field) <= _OPTIONAL_FILLER_LOOKALIKES:
+        return best + check
+    empty = "<" * len(field)
+    if mrz_check_ok(empty, check):
+        return empty + check
+    if check in _OPTIONAL_FILLER_LOOKALIKES:
+        return empty + "<"
+    return best + check
+
+
 # ---------------------------------------------------------------- the two layouts
 
 
@@ -285,7 +304,7 @@ def _best_line2(raw: str, template: str, hints: Mapping[str, str]
         if template is _L2_TD3:
             before = fixed
             fixed = (_best_alnum(fixed[0:9], fixed[9]) + fixed[9:28]
-                     + _best_alnum(fixed[28:42], fixed[42]) + fixed[42:])
+                     + _best_optional(fixed[28:42], fixed[42]) + fixed[43:])
             repairs += sum(a != b for a, b in zip(before, fixed, strict=True))
         before = fixed
         fixed, used = _use_hints(fixed, hints)

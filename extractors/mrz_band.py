@@ -10,12 +10,15 @@ zone proves is decided by ``extractors.mrz``; docs/extraction.md has the measure
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from extractors.mrz import LINE_LEN, is_line1, parse_mrz
+from extractors.text import clean_mrz_line
+from primitives.names import MRZ_FILLER_LOOKALIKES
 
 if TYPE_CHECKING:  # the reader's types only: extractors.ocr imports this module
     from extractors.ocr import OcrLine, Tesseract
@@ -24,6 +27,8 @@ MRZ_LANGUAGE = "eng"
 _MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 _MRZ_RETRY_SCALES = (1.5, 2.0, 3.0)  # measured on PassportEye's specimen photos
 _MRZ_HINT = re.compile(r"[<«‹{(\[]{2,}|^P[N<][A-ZА-Я]{3}", re.IGNORECASE)
+_LONE_LOOKALIKE = re.compile(f"<[{''.join(sorted(MRZ_FILLER_LOOKALIKES))}]<")
+_PAGE = -1  # the key of the page reading's own MRZ lines among the band readings
 
 
 def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[str]:
@@ -33,7 +38,12 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
     if not candidates:
         return []
     bands = _mrz_bands(gray, candidates)
-    readings: dict[tuple[int, float], list[str]] = {}
+    # The page reading's own lines come last: its Russian and English models read
+    # OCR-B digits better on a small photo («ZE000509» where the band gave «ZEOODSO9»),
+    # its fillers worse.
+    page = (_PAGE, 1.0)
+    readings: dict[tuple[int, float], list[str]] = {page: _long_lines(
+        [clean_mrz_line(ln.text) for ln in candidates])}
 
     def read(band: int, scale: float) -> list[str]:  # each size of each band read once
         if (band, scale) not in readings:
@@ -42,11 +52,14 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
 
     # Where the check digits say the reading is wrong somewhere: OCR-B on a photo reads
     # better larger (fillers and «0/O» settle), so the first enlargement whose check
-    # digits hold is taken, else the band as first read (its faults get reported).
+    # digits hold is taken. Where none holds, the reading nearest to holding (most check
+    # digits right, then whole lines): the parser may still mend it from the printed
+    # page, only where the check digits then hold, else its faults get reported.
     sizes = [(band, scale) for scale in (1.0, *_MRZ_RETRY_SCALES) for band in range(len(bands))]
+    sizes.append(page)
     held = next((key for key in sizes if _checks_hold(read(*key))), None)
     if held is None:
-        return max((read(band, 1.0) for band in range(len(bands))), key=len)
+        held = max(sizes, key=lambda key: _nearness(read(*key)))  # the first of equals
     lines = read(*held)
     if not _names_look_misread(lines):
         return lines
@@ -54,9 +67,11 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
     # the band's other sizes are read too and the line 1 with the most fillers kept (OCR
     # turns «<» into K or C, seldom a letter into «<»).
     band, scale = held
+    if band == _PAGE:
+        band = 0  # the band the page's own lines lie in
     others = [s for s in (1.0, *_MRZ_RETRY_SCALES) if s != scale]
-    firsts = [reading[0] for s in (scale, *others)  # a tie keeps the held reading's
-              if (reading := read(band, s)) and is_line1(reading[0])]
+    firsts = [reading[0] for key in (held, *((band, s) for s in others))
+              if (reading := read(*key)) and is_line1(reading[0])]  # a tie keeps held's
     return [max(firsts, key=_filler_score), *lines[1:]]
 
 
@@ -68,11 +83,13 @@ def _enlarged(band: np.ndarray, scale: float) -> np.ndarray:
 
 def _names_look_misread(lines: list[str]) -> bool:
     """Line 1's name field of a TD3 passport shows fillers read as letters: no «<<<» after
-    the names (the parser takes whatever follows the first one for fillers), or a digit."""
+    the names (the parser takes whatever follows the first one for fillers), a digit, or
+    a lone look-alike between fillers («MUSTERMANN<K<ERIKA», the «<<» misread)."""
     if not lines or not is_line1(lines[0]) or lines[0].startswith("PN"):
         return False  # an internal passport's zone spells Cyrillic with digits too
     names = lines[0][5:]
-    return "<<<" not in names or any(ch.isdigit() for ch in names)
+    return ("<<<" not in names or any(ch.isdigit() for ch in names)
+            or _LONE_LOOKALIKE.search(names) is not None)
 
 
 def _filler_score(line: str) -> tuple[int, int]:
@@ -108,9 +125,22 @@ def _mrz_bands(gray: np.ndarray, candidates: list[OcrLine]) -> list[np.ndarray]:
 
 def _read_band(crop: np.ndarray, ocr: Tesseract) -> list[str]:
     reread = ocr.read_lines(crop, psm=6, lang=MRZ_LANGUAGE, whitelist=_MRZ_WHITELIST)
-    return [ln.text.replace(" ", "") for ln in reread if len(ln.text.replace(" ", "")) >= 30]
+    return _long_lines(ln.text for ln in reread)
+
+
+def _long_lines(texts: Iterable[str]) -> list[str]:
+    """Lines long enough to be MRZ lines, spaces removed."""
+    return [line for text in texts if len(line := text.replace(" ", "")) >= 30]
 
 
 def _checks_hold(lines: list[str]) -> bool:
     mrz = parse_mrz(lines) if lines else None
     return mrz is not None and all(mrz.checks.values())
+
+
+def _nearness(lines: list[str]) -> tuple[int, int]:
+    """How near a reading that fails its check digits is to holding: the check digits
+    that hold, then the lines read at full length."""
+    mrz = parse_mrz(lines) if lines else None
+    return (sum(mrz.checks.values()) if mrz else -1,
+            sum(len(line) == LINE_LEN for line in lines))

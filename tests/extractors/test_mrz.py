@@ -245,3 +245,35 @@ def test_a_line_two_short_of_more_than_its_fillers_is_not_made_valid() -> None:
     mrz = parse_mrz([POLAND_L1, "ZS00001774POL72033F160713<<<<<<<<<<<<<<08"],
                     today=date(2026, 12, 1))
     assert mrz is not None and not mrz.valid
+
+
+def _td3_line2(optional: str) -> str:
+    """The ICAO specimen's line 2 with another optional field (personal number)."""
+    head = "L898902C36UTO7408122F1204159"
+    field = (optional + "<" * 14)[:14]
+    checked = head + field + ("0" if set(field) == {"<"} else _cd(field))
+    return checked + _cd(checked[0:10] + checked[13:20] + checked[21:43])
+
+
+def test_an_empty_personal_number_read_as_filler_look_alikes_is_taken_empty() -> None:
+    # On a small photo the 14 fillers of an empty field come out as «C», «E», «K», «6».
+    genuine = _td3_line2("")
+    misread = genuine[:28] + "<<<CCCCCCCCEC<" + "O" + genuine[43]
+    mrz = parse_mrz([ICAO_L1, misread], today=TODAY)
+    assert mrz is not None and mrz.valid and mrz.personal_number is None
+    # Its check digit «<» read as «K» too (the composite check still has to hold).
+    blank = genuine[:42] + "<" + genuine[43]
+    misread = blank[:28] + "<" * 14 + "K" + blank[43]
+    assert parse_mrz([ICAO_L1, blank], today=TODAY).valid
+    mrz = parse_mrz([ICAO_L1, misread], today=TODAY)
+    assert mrz is not None and mrz.valid
+
+
+def test_a_personal_number_is_not_taken_for_fillers() -> None:
+    # A field of look-alike letters stays what it is where emptying it breaks the check.
+    line = _td3_line2("KECK")
+    mrz = parse_mrz([ICAO_L1, line], today=TODAY)
+    assert mrz is not None and mrz.valid and mrz.personal_number == "KECK"
+    tampered = line[:42] + str((int(line[42]) + 1) % 10) + line[43]
+    mrz = parse_mrz([ICAO_L1, tampered], today=TODAY)
+    assert mrz is not None and not mrz.checks["personal_number"]

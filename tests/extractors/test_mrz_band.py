@@ -49,3 +49,22 @@ def test_only_a_td3_zone_without_a_filler_run_or_with_digits_in_its_names_is_rea
     assert not _names_look_misread(["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "x" * 44])
     # The internal passport spells Cyrillic with digits («Ч» is 3): they are letters there.
     assert not _names_look_misread(["PNRUSBLINOV<<MAKSIM<VLADIMIROVI3<<<<<<<<<<<<", "x" * 44])
+
+
+def test_where_no_band_reading_holds_the_page_reading_of_the_zone_is_kept() -> None:
+    # The band holds nothing legible (here: blank paper), the page reading read both
+    # lines right, one with Cyrillic look-alikes («С», «Е»): its lines are what is kept.
+    gray = np.full((600, 900), 250, np.uint8)
+    seen = [OcrLine(text="P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", confidence=0.5,
+                    box=(20, 500, 860, 24)),
+            OcrLine(text="L898902С36UTO7408122F1204159ZЕ184226B<<<<<10", confidence=0.5,
+                    box=(20, 540, 860, 24))]
+    reread = reread_mrz(gray, seen, Tesseract())
+    mrz = parse_mrz(reread)
+    assert mrz is not None and mrz.valid
+    assert (mrz.number, mrz.last_name) == ("L898902C3", "ERIKSSON")
+
+
+def test_a_lone_look_alike_between_fillers_marks_line_one_as_misread() -> None:
+    assert _names_look_misread(["P<BDRMUSTERMANN<K<ERIKA<K<<<<<<<<<KKKKKKKKKK", "x" * 44])
+    assert not _names_look_misread(["P<BDRMUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<", "x" * 44])
