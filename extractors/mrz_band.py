@@ -3,8 +3,9 @@
 The page reading (Russian and English models, layout analysis) finds lines that look like
 an MRZ; their band is cut out across the page and read with the Latin model and the MRZ
 character set, which keeps «<» and Latin letters from turning into Cyrillic look-alikes.
-Where the check digits say the reading is wrong, the band is read again larger. What the
-zone proves is decided by ``extractors.mrz``; docs/extraction.md has the measurements.
+Where the check digits say the reading is wrong, the band is read again larger, and the
+page reading's own lines of the zone are the last candidate. What the zone proves is
+decided by ``extractors.mrz``; docs/extraction.md has the measurements.
 """
 
 from __future__ import annotations
