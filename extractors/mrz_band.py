@@ -67,12 +67,10 @@ def reread_mrz(gray: np.ndarray, lines: list[OcrLine], ocr: Tesseract) -> list[s
     # Line 1 has no check digit: where its fillers came out as letters («ANNAKMARIAK»),
     # the band's other sizes are read too and the line 1 with the most fillers kept (OCR
     # turns «<» into K or C, seldom a letter into «<»).
-    band, scale = held
-    if band == _PAGE:
-        band = 0  # the band the page's own lines lie in
-    others = [s for s in (1.0, *_MRZ_RETRY_SCALES) if s != scale]
-    firsts = [reading[0] for key in (held, *((band, s) for s in others))
-              if (reading := read(*key)) and is_line1(reading[0])]  # a tie keeps held's
+    band = 0 if held[0] == _PAGE else held[0]  # the page's own lines lie in band 0
+    keys = [held, *((band, s) for s in (1.0, *_MRZ_RETRY_SCALES) if (band, s) != held)]
+    firsts = [reading[0] for key in keys  # a tie keeps the held reading's
+              if (reading := read(*key)) and is_line1(reading[0])]
     return [max(firsts, key=_filler_score), *lines[1:]]
 
 
